@@ -1,0 +1,3 @@
+from eventsite.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The build pipeline: load -> normalise -> resolve -> plan -> media -> render -> write.
+
+Each stage lives in its own module and only imports the stages below it; this module only
+orchestrates them and reports what happened.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eventsite import urls
+from eventsite.errors import IntegrityError
+from eventsite.issues import IssueLog, Severity
+from eventsite.media import MediaResolver, RemoteFetcher
+from eventsite.model.graph import EventGraph, resolve
+from eventsite.model.normalise import normalise
+from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
+from eventsite.render.theme import Theme
+from eventsite.render.view import SiteView, build_view
+from eventsite.sources import RawExport, open_source
+from eventsite.writer import WriteStats, check_output_dir, write_site
+
+
+@dataclass(slots=True)
+class BuildOptions:
+    source: str
+    output: Path = Path("site")
+    base_url: str | None = None
+    theme: str | None = None
+    strict: bool = False
+    fetch_remote: RemoteFetcher | None = None
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build (or a check) did: counts, issues and timing."""
+
+    source: str
+    output: Path | None
+    issues: IssueLog
+    sessions: int = 0
+    hidden_sessions: int = 0
+    speakers: int = 0
+    pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stopwatch:
+    def __init__(self, report: BuildReport) -> None:
+        self.report = report
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.report.stage_seconds[stage] = round(now - self.last, 4)
+        self.last = now
+
+
+def load_graph(source: str, issues: IssueLog, *, strict: bool = False) -> tuple[RawExport, EventGraph]:
+    """Stages 1-3: read the export, normalise it and resolve the graph."""
+    raw = open_source(source, issues)
+    data = normalise(raw.documents, issues, raw.files, strict=strict)
+    return raw, resolve(data, issues)
+
+
+def check(source: str, *, strict: bool = False) -> BuildReport:
+    """Validate an export without writing anything."""
+    started = time.perf_counter()
+    issues = IssueLog()
+    raw, graph = load_graph(source, issues, strict=strict)
+    build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    report = _report(source, None, graph, issues)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def build(options: BuildOptions) -> BuildReport:
+    """Build the site for `options.source` into `options.output`."""
+    started = time.perf_counter()
+    issues = IssueLog()
+    report = BuildReport(source=options.source, output=options.output, issues=issues)
+    watch = _Stopwatch(report)
+    check_output_dir(options.output, [Path(options.source)])
+    theme = Theme.load(options.theme)
+    raw, graph = load_graph(options.source, issues, strict=options.strict)
+    watch.lap("load")
+    media = MediaResolver(raw.media, issues, options.fetch_remote)
+    view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
+    pages = plan_pages(view)
+    watch.lap("plan+media")
+    fail_if_strict(issues, options.strict)
+    files = render_site(view, pages, theme)
+    files.update(media.files)
+    watch.lap("render")
+    stats: WriteStats = write_site(options.output, files, _static_copies(theme))
+    watch.lap("write")
+    report = _report(options.source, options.output, graph, issues, report)
+    report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
+    """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
+    from eventsite.render import frab, ical, sitemap
+
+    renderer = HtmlRenderer(theme, view, navigation(view))
+    files = {page.path: renderer.render(page) for page in pages}
+    files.update(ical.calendar_files(view))
+    files[urls.FRAB_XML] = frab.frab_xml(view)
+    files[urls.FRAB_JSON] = frab.frab_json(view)
+    indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
+    files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
+    return files
+
+
+def fail_if_strict(issues: IssueLog, strict: bool) -> None:
+    problems = issues.at_least(Severity.WARNING if strict else Severity.ERROR)
+    if problems:
+        shown = "\n  ".join(str(p) for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        mode = " (--strict)" if strict else ""
+        raise IntegrityError(f"{len(problems)} problem(s) in the export{mode}:\n  {shown}{more}")
+
+
+def _static_copies(theme: Theme) -> dict[str, Path]:
+    return {urls.asset_path(name): path for name, path in theme.static_files().items()}
+
+
+def _report(
+    source: str,
+    output: Path | None,
+    graph: EventGraph,
+    issues: IssueLog,
+    report: BuildReport | None = None,
+) -> BuildReport:
+    report = report or BuildReport(source=source, output=output, issues=issues)
+    report.sessions = len(graph.sessions)
+    report.hidden_sessions = graph.hidden_sessions
+    report.speakers = len(graph.speakers)
+    return report

@@ -1,0 +1,103 @@
+"""Command line: `eventsite build|check|serve|fetch`. Exit codes: 0 ok, 1 error, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from eventsite import __version__
+from eventsite.errors import EventsiteError, UsageError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def bundled_sample() -> Path:
+    """The sample export shipped with eventsite (used when no source is given)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (
+        package / "sample_exports" / "devconf-2026",
+        package.parent / "sample_exports" / "devconf-2026",
+    ):
+        if (candidate / "event").is_file():
+            return candidate
+    raise UsageError("no source given and the bundled sample export is missing")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="eventsite", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"eventsite {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    build = commands.add_parser("build", help="build the static site")
+    _source_argument(build)
+    build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
+    build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
+    build.add_argument("--theme", help="built-in theme name or a theme folder")
+    _common_options(build)
+
+    check = commands.add_parser("check", help="validate an export without building")
+    _source_argument(check)
+    _common_options(check)
+    return parser
+
+
+def _source_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+    )
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="fail on any integrity warning")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every problem found")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except EventsiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug or os.environ.get("EVENTSITE_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from eventsite import build as pipeline
+    from eventsite.report import print_report
+
+    source = args.source or str(bundled_sample())
+    if args.command == "check":
+        report = pipeline.check(source, strict=args.strict)
+        print_report(report, quiet=args.quiet, verbose=args.verbose)
+        pipeline.fail_if_strict(report.issues, args.strict)
+        return EXIT_OK
+    options = pipeline.BuildOptions(
+        source=source,
+        output=args.output,
+        base_url=args.base_url,
+        theme=args.theme,
+        strict=args.strict,
+    )
+    report = pipeline.build(options)
+    print_report(report, quiet=args.quiet, verbose=args.verbose)
+    return EXIT_OK

@@ -1,0 +1,66 @@
+"""Untrusted rich text (abstracts, bios, descriptions) -> safe HTML.
+
+HTML goes through an allow-list (nh3, the Rust ammonia sanitiser); plain text becomes
+paragraphs through Markdown and is then sanitised the same way, so nothing is escaped twice.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h3", "h4",
+    "h5", "h6", "hr", "i", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span",
+    "strong", "sub", "sup", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+# headings in data would break the page outline; they are lowered below the page's own h2
+_HEADING = re.compile(r"<(/?)h[12](\s|>)", re.IGNORECASE)
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+_EMPTY_P = re.compile(r"<p>(?:\s|&nbsp;|&#160;|<br\s*/?>)*</p>")
+
+
+def is_html(value: str) -> bool:
+    return bool(_TAG.search(value))
+
+
+@lru_cache(maxsize=4096)
+def rich_text(value: str) -> str:
+    """Sanitised HTML for an abstract, bio or description ("" when it has no text)."""
+    if not value or not value.strip():
+        return ""
+    source = value if is_html(value) else _markdown(value)
+    source = _HEADING.sub(r"<\1h3\2", source)
+    cleaned = nh3.clean(
+        source,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    cleaned = _EMPTY_P.sub("", cleaned).strip()
+    return cleaned if plain_text(cleaned) else ""
+
+
+def plain_text(value: str, limit: int | None = None) -> str:
+    """Visible text of HTML (for descriptions, search and meta tags), whitespace folded."""
+    import html
+
+    text = html.unescape(_TAG.sub(" ", value)) if "<" in value or "&" in value else value
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0]
+        return cut + "…"
+    return text
+
+
+def _markdown(value: str) -> str:
+    import markdown
+
+    # plain text from forms: keep line breaks, no raw HTML passes (there is none: no tags)
+    return markdown.markdown(value.replace("\r\n", "\n"), extensions=["nl2br", "sane_lists"])

@@ -1,0 +1,111 @@
+"""Jinja filters and globals: times, rich text, colours and relative links."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from eventsite.model.entities import Track
+from eventsite.model.text import plain_text, rich_text
+from eventsite.render.view import link_target
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+DEFAULT_TRACK_BG = "#e8eaf0"
+
+
+def hm(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M") if moment else ""
+
+
+def long_date(day: date | datetime | None) -> str:
+    if day is None:
+        return ""
+    return f"{WEEKDAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: date | datetime | None) -> str:
+    if day is None:
+        return ""
+    return f"{WEEKDAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]}"
+
+
+def iso(moment: datetime | date | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.replace("-", " ").split() if p[:1].isalpha()]
+    letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else name[:2]
+    return letters.upper()
+
+
+def rich(value: str) -> Markup:
+    return Markup(rich_text(value))  # noqa: S704 - rich_text is the sanitiser
+
+
+def plain(value: str, limit: int | None = None) -> str:
+    return plain_text(rich_text(value), limit)
+
+
+def _luminance(hex_color: str) -> float:
+    channels = [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_color(background: str, wanted: str | None = None) -> str:
+    """The data's text colour if it is readable on `background` (WCAG AA), else black or white."""
+    if wanted and contrast(background, wanted) >= 4.5:
+        return wanted
+    return "#000000" if contrast(background, "#000000") >= contrast(background, "#ffffff") else "#ffffff"
+
+
+def track_style(track: Track | None) -> str:
+    """CSS custom properties for a track's colours; values are validated hex colours only."""
+    if track is None:
+        return ""
+    background = track.color or DEFAULT_TRACK_BG
+    return f"--track-bg:{background};--track-fg:{text_color(background, track.font_color)}"
+
+
+@jinja2.pass_context
+def url(context: jinja2.runtime.Context, target: Any) -> str:
+    """Relative link from the page being rendered to an entity, day, asset or site path."""
+    path = link_target(target)
+    if path.startswith(("http://", "https://", "#")):
+        return path
+    return context["root"] + path
+
+
+def install(env: jinja2.Environment) -> None:
+    env.filters.update(
+        hm=hm,
+        long_date=long_date,
+        short_date=short_date,
+        iso=iso,
+        duration=duration,
+        rich=rich,
+        initials=initials,
+        plain=plain,
+        track_style=track_style,
+    )
+    env.globals["url"] = url

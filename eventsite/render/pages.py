@@ -1,0 +1,104 @@
+"""Plan every HTML page of the site (path, template, context), then render them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from eventsite import urls
+from eventsite.errors import ThemeError
+from eventsite.render import filters
+from eventsite.render.theme import Theme
+from eventsite.render.view import SiteView
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    path: str
+    template: str
+    context: dict[str, Any]
+    title: str = ""
+
+
+def plan_pages(view: SiteView) -> list[PageSpec]:
+    """Every HTML page of the site, in a stable order."""
+    return [*_fixed_pages(view), *_entity_pages(view)]
+
+
+def _fixed_pages(view: SiteView) -> Iterator[PageSpec]:
+    yield PageSpec(urls.INDEX, "index.html", {}, "")
+    yield PageSpec(urls.SCHEDULE, "schedule.html", {}, "Schedule")
+    for day in view.days:
+        yield PageSpec(urls.day_path(day.date), "day.html", {"day": day}, filters.long_date(day.date))
+    yield PageSpec(urls.SPEAKERS, "speakers.html", {}, "Speakers")
+    yield PageSpec(urls.TRACKS, "tracks.html", {}, "Tracks")
+    yield PageSpec(urls.ROOMS, "rooms.html", {}, "Rooms")
+    if view.event.code_of_conduct:
+        yield PageSpec(urls.CODE_OF_CONDUCT, "code_of_conduct.html", {}, "Code of conduct")
+    yield PageSpec(urls.NOT_FOUND, "404.html", {"absolute_root": True}, "Page not found")
+
+
+def _entity_pages(view: SiteView) -> Iterator[PageSpec]:
+    graph = view.graph
+    for session in graph.sessions:
+        yield PageSpec(
+            urls.session_path(session),
+            "session.html",
+            {"session": session, "day": view.day_of(session)},
+            session.title,
+        )
+    for speaker in graph.speakers:
+        yield PageSpec(urls.speaker_path(speaker), "speaker.html", {"speaker": speaker}, speaker.name)
+    for track in graph.tracks:
+        yield PageSpec(urls.track_path(track), "track.html", {"track": track}, track.name)
+    for room in graph.rooms:
+        yield PageSpec(urls.room_path(room), "room.html", {"room": room}, room.name)
+
+
+def root_of(path: str) -> str:
+    """Prefix that leads from a page back to the site root ("" or "../" ...)."""
+    return "../" * path.count("/")
+
+
+class HtmlRenderer:
+    """Renders pages with one Jinja environment; templates compile once per build."""
+
+    def __init__(self, theme: Theme, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        self.env = theme.environment()
+        filters.install(self.env)
+        self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        self.view = view
+
+    def render(self, page: PageSpec) -> bytes:
+        # 404.html is served at any depth, so it links absolutely when it can
+        absolute = page.context.get("absolute_root") and self.view.base_url
+        root = self.view.base_url.url if absolute else root_of(page.path)
+        context = {
+            **page.context,
+            "page_path": page.path,
+            "page_title": page.title,
+            "root": root,
+            "canonical": self.view.base_url.absolute(page.path),
+        }
+        try:
+            template = self.env.get_template(page.template)
+            return template.render(context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise ThemeError(f"line {exc.lineno}: {exc.message}", file=exc.filename) from None
+        except jinja2.TemplateNotFound as exc:
+            raise ThemeError(f"template {exc.name!r} not found in the theme") from None
+        except jinja2.UndefinedError as exc:
+            raise ThemeError(f"{page.template} (rendering {page.path}): {exc.message}") from None
+
+
+def navigation(view: SiteView) -> list[tuple[str, str]]:
+    """The main menu: (label, output path)."""
+    items = [("Schedule", urls.SCHEDULE), ("Speakers", urls.SPEAKERS)]
+    if view.graph.tracks:
+        items.append(("Tracks", urls.TRACKS))
+    if view.graph.rooms:
+        items.append(("Rooms", urls.ROOMS))
+    return items

@@ -1,0 +1,167 @@
+"""The raw export every source produces, and lenient JSON decoding shared by all sources."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsite.errors import SourceError
+from eventsite.issues import IssueLog
+
+REQUIRED_FILES = ("event", "sessions")
+OPTIONAL_FILES = (
+    "speakers",
+    "tracks",
+    "microlocations",
+    "sponsors",
+    "session_types",
+)
+DATA_FILES = REQUIRED_FILES + OPTIONAL_FILES
+# the shape each data file must have at its top level
+EXPECTED_TYPES: dict[str, type] = {name: list for name in DATA_FILES}
+EXPECTED_TYPES["event"] = dict
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_MEDIA_BYTES = 32 * 1024 * 1024
+
+
+def normalise_media_path(value: str) -> str:
+    """Turn a media reference from the JSON (`/images/x.jpg`, `images/x.jpg`) into a store key."""
+    key = value.strip().replace("\\", "/").lstrip("/")
+    while key.startswith("./"):
+        key = key[2:]
+    return unicodedata.normalize("NFC", key)
+
+
+@dataclass(slots=True)
+class MediaStore:
+    """Local media files of an export, looked up by normalised relative path.
+
+    Real exports reference files with or without a leading slash, in another letter case, or
+    under a wrong folder or extension (`img/x.png` for `images/x.jpg`); the lookup tolerates
+    those, falling back to a unique match on the file's stem.
+    """
+
+    names: dict[str, str] = field(default_factory=dict)  # normalised key -> real member/path
+    reader: Callable[[str], bytes] | None = None
+    _folded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _stems: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for key, real in sorted(self.names.items()):
+            self._folded.setdefault(key.casefold(), real)
+            stem = _stem(key)
+            # a stem shared by two files is ambiguous: never guess between them
+            self._stems[stem] = None if stem in self._stems else real
+
+    def find(self, value: str) -> str | None:
+        """Return the real name for a media reference, or None when the export lacks it."""
+        key = normalise_media_path(value)
+        if not key or ".." in key.split("/"):
+            return None
+        found = self._lookup(key)
+        repaired = _repair_mojibake(key)
+        return found if found or repaired == key else self._lookup(repaired)
+
+    def _lookup(self, key: str) -> str | None:
+        return (
+            self.names.get(key)
+            or self._folded.get(key.casefold())
+            or self._stems.get(_stem(key))
+        )
+
+    def read(self, real_name: str) -> bytes:
+        if self.reader is None:
+            raise SourceError("this source has no local media", file=real_name)
+        return self.reader(real_name)
+
+
+def _repair_mojibake(value: str) -> str:
+    """Undo UTF-8 read as Latin-1 ("FranÃ§ois" -> "François"), as found in real exports."""
+    try:
+        return unicodedata.normalize("NFC", value.encode("cp1252").decode("utf-8"))
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def _stem(key: str) -> str:
+    base = key.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0].casefold() if "." in base else base.casefold()
+
+
+@dataclass(slots=True)
+class RawExport:
+    """Parsed JSON documents by file name (`event`, `sessions`, ...) plus local media."""
+
+    origin: str
+    documents: dict[str, Any]
+    media: MediaStore
+    files: dict[str, str] = field(default_factory=dict)  # document name -> file name shown in messages
+
+
+def decode_text(data: bytes, file: str, issues: IssueLog) -> str:
+    """Decode JSON bytes: UTF-8 with or without BOM, UTF-16/32 with BOM, else replace bad bytes."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"not valid {encoding} text: {exc.reason}", file=file) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        issues.warn(
+            "encoding",
+            "file",
+            None,
+            f"not valid UTF-8 at byte {exc.start}; undecodable bytes replaced",
+            file,
+        )
+        return data.decode("utf-8", errors="replace")
+
+
+def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any | None:
+    """Parse one data file leniently; a broken optional file is skipped with a warning."""
+    required = name in REQUIRED_FILES
+    try:
+        if len(data) > MAX_JSON_BYTES:
+            raise SourceError(f"file is larger than {MAX_JSON_BYTES // 2**20} MB", file=file)
+        value = json.loads(decode_text(data, file, issues), strict=False)
+        expected = EXPECTED_TYPES[name]
+        if not isinstance(value, expected):
+            # a JSON:API document ({"data": [...]}) is accepted here and unpacked later
+            if not (isinstance(value, dict) and "data" in value):
+                raise SourceError(
+                    f"expected a JSON {_type_name(expected)} at the top level, "
+                    f"found {_type_name(type(value))}",
+                    file=file,
+                )
+        return value
+    except json.JSONDecodeError as exc:
+        error = SourceError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file
+        )
+    except RecursionError:
+        error = SourceError("JSON nested too deeply", file=file)
+    except SourceError as exc:
+        error = exc
+    if required:
+        raise error
+    issues.warn("broken-file", "file", None, f"{error.message}; file skipped", file)
+    return None
+
+
+def _type_name(kind: type) -> str:
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number"}.get(
+        kind, "null" if kind is type(None) else kind.__name__
+    )

@@ -1,0 +1,79 @@
+"""Read an unpacked export folder; media lookups never leave the folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eventsite.errors import SourceError
+from eventsite.issues import IssueLog
+from eventsite.sources.base import (
+    DATA_FILES,
+    MAX_JSON_BYTES,
+    MAX_MEDIA_BYTES,
+    MediaStore,
+    RawExport,
+    normalise_media_path,
+    parse_document,
+)
+
+MEDIA_DIRS = ("images", "audio", "audios", "videos", "slides", "img")
+
+
+def read_folder(root: Path, issues: IssueLog) -> RawExport:
+    """Read the JSON documents of an export folder and index its media files."""
+    root = root.resolve()
+    documents: dict[str, object] = {}
+    shown: dict[str, str] = {}
+    for name in DATA_FILES:
+        path = _find_document(root, name)
+        if path is None:
+            if name in ("event", "sessions"):
+                raise SourceError(
+                    f"no '{name}' file in the export folder; is this an Open Event export?",
+                    file=str(root),
+                )
+            continue
+        shown[name] = str(path)
+        documents[name] = parse_document(name, _read_capped(path, MAX_JSON_BYTES), str(path), issues)
+    store = MediaStore(names=_index_media(root), reader=lambda rel: _read_media(root, rel))
+    return RawExport(origin=str(root), documents=documents, media=store, files=shown)
+
+
+def _find_document(root: Path, name: str) -> Path | None:
+    for candidate in (root / name, root / f"{name}.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _index_media(root: Path) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for top in MEDIA_DIRS:
+        base = root / top
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                rel = Path(dirpath, filename).relative_to(root).as_posix()
+                names.setdefault(normalise_media_path(rel), rel)
+    return names
+
+
+def _read_media(root: Path, rel: str) -> bytes:
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise SourceError("media path leaves the export folder; refused", file=rel)
+    return _read_capped(path, MAX_MEDIA_BYTES)
+
+
+def _read_capped(path: Path, cap: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if len(data) > cap:
+        raise SourceError(f"file is larger than {cap // 2**20} MB", file=str(path))
+    return data
