@@ -61,7 +61,9 @@ class _Stopwatch:
         self.last = now
 
 
-def load_graph(source: str, issues: IssueLog, *, strict: bool = False) -> tuple[RawExport, EventGraph]:
+def load_graph(
+    source: str, issues: IssueLog, *, strict: bool = False
+) -> tuple[RawExport, EventGraph]:
     """Stages 1-3: read the export, normalise it and resolve the graph."""
     raw = open_source(source, issues)
     data = normalise(raw.documents, issues, raw.files, strict=strict)

@@ -47,13 +47,19 @@ class IssueLog:
         ident = None if id is None else str(id)
         self.issues.append(Issue(severity, kind, entity, ident, message, file))
 
-    def warn(self, kind: str, entity: str, id: object, message: str, file: str | None = None) -> None:
+    def warn(
+        self, kind: str, entity: str, id: object, message: str, file: str | None = None
+    ) -> None:
         self.add(Severity.WARNING, kind, entity, id, message, file)
 
-    def info(self, kind: str, entity: str, id: object, message: str, file: str | None = None) -> None:
+    def info(
+        self, kind: str, entity: str, id: object, message: str, file: str | None = None
+    ) -> None:
         self.add(Severity.INFO, kind, entity, id, message, file)
 
-    def error(self, kind: str, entity: str, id: object, message: str, file: str | None = None) -> None:
+    def error(
+        self, kind: str, entity: str, id: object, message: str, file: str | None = None
+    ) -> None:
         self.add(Severity.ERROR, kind, entity, id, message, file)
 
     def at_least(self, severity: Severity) -> list[Issue]:

@@ -82,7 +82,9 @@ class MediaResolver:
             return None
         key = (value, "audio")
         if key not in self._done:
-            self._done[key] = self._resolve(MediaRef(value, "audio"), entity, entity_id, sniff_audio)
+            self._done[key] = self._resolve(
+                MediaRef(value, "audio"), entity, entity_id, sniff_audio
+            )
         return self._done[key]
 
     def _resolve(
@@ -117,7 +119,9 @@ class MediaResolver:
             return self.fetch_remote(ref.value, ref.role)
         real = self.store.find(ref.value)
         if real is None:
-            self.issues.warn("missing-media", entity, entity_id, f"{ref.value!r} is not in the export")
+            self.issues.warn(
+                "missing-media", entity, entity_id, f"{ref.value!r} is not in the export"
+            )
             return None
         return self.store.read(real)
 

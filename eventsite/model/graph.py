@@ -134,7 +134,9 @@ def _unique(
 
 def _check_times(session: Session, issues: IssueLog) -> None:
     if session.start is None and session.is_public:
-        issues.info("unscheduled", "session", session.id, "has no start time; listed as unscheduled")
+        issues.info(
+            "unscheduled", "session", session.id, "has no start time; listed as unscheduled"
+        )
     if session.start and session.end and session.end < session.start:
         issues.warn(
             "bad-time",
@@ -230,7 +232,9 @@ def _link_speaker_side(sessions: list[Session], speakers: list[Speaker], issues:
         for session_id in speaker.session_ids:
             session = session_index.get(session_id)
             if session is None:
-                issues.info("dangling-ref", "speaker", speaker.id, f"session {session_id} not found")
+                issues.info(
+                    "dangling-ref", "speaker", speaker.id, f"session {session_id} not found"
+                )
             elif speaker not in session.speakers:
                 issues.info(
                     "asymmetric-link",

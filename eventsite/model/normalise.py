@@ -89,7 +89,9 @@ def _list(
     items = records(value)
     skipped = len(value) - len(items) if isinstance(value, list) else 1
     if skipped:
-        issues.warn("bad-record", name, None, f"{skipped} item(s) are not objects; skipped", files.get(name))
+        issues.warn(
+            "bad-record", name, None, f"{skipped} item(s) are not objects; skipped", files.get(name)
+        )
     return items
 
 
@@ -206,9 +208,7 @@ def normalise_speaker(record: Mapping[str, Any]) -> Speaker:
             if (url := profile_url(kind, get(record, kind)))
         ],
         featured=get(record, "is-featured", "featured") is True,
-        session_ids=[
-            sid for s in records(get(record, "sessions")) if (sid := ident(get(s, "id")))
-        ],
+        session_ids=[sid for s in records(get(record, "sessions")) if (sid := ident(get(s, "id")))],
     )
 
 

@@ -76,7 +76,11 @@ def text_color(background: str, wanted: str | None = None) -> str:
     """The data's text colour if it is readable on `background` (WCAG AA), else black or white."""
     if wanted and contrast(background, wanted) >= 4.5:
         return wanted
-    return "#000000" if contrast(background, "#000000") >= contrast(background, "#ffffff") else "#ffffff"
+    return (
+        "#000000"
+        if contrast(background, "#000000") >= contrast(background, "#ffffff")
+        else "#ffffff"
+    )
 
 
 def track_style(track: Track | None) -> str:

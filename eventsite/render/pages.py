@@ -32,7 +32,9 @@ def _fixed_pages(view: SiteView) -> Iterator[PageSpec]:
     yield PageSpec(urls.INDEX, "index.html", {}, "")
     yield PageSpec(urls.SCHEDULE, "schedule.html", {}, "Schedule")
     for day in view.days:
-        yield PageSpec(urls.day_path(day.date), "day.html", {"day": day}, filters.long_date(day.date))
+        yield PageSpec(
+            urls.day_path(day.date), "day.html", {"day": day}, filters.long_date(day.date)
+        )
     yield PageSpec(urls.SPEAKERS, "speakers.html", {}, "Speakers")
     yield PageSpec(urls.TRACKS, "tracks.html", {}, "Tracks")
     yield PageSpec(urls.ROOMS, "rooms.html", {}, "Rooms")
@@ -51,7 +53,9 @@ def _entity_pages(view: SiteView) -> Iterator[PageSpec]:
             session.title,
         )
     for speaker in graph.speakers:
-        yield PageSpec(urls.speaker_path(speaker), "speaker.html", {"speaker": speaker}, speaker.name)
+        yield PageSpec(
+            urls.speaker_path(speaker), "speaker.html", {"speaker": speaker}, speaker.name
+        )
     for track in graph.tracks:
         yield PageSpec(urls.track_path(track), "track.html", {"track": track}, track.name)
     for room in graph.rooms:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from eventsite import urls
 from eventsite.media import Asset, MediaResolver
-from eventsite.model.entities import Room, Session, SessionType, Speaker, Sponsor, Track
+from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day, group_days, unscheduled
 
@@ -35,8 +35,13 @@ class SiteView:
     _day_index: dict[str, Day] = field(default_factory=dict)
 
     @property
-    def event(self):  # type: ignore[no-untyped-def]
+    def event(self) -> Event:
         return self.graph.event
+
+    @property
+    def event_key(self) -> str:
+        """A short key that stays the same for one event across builds (storage keys, UIDs)."""
+        return event_key(self.graph.event)
 
     def day_of(self, session: Session) -> Day | None:
         if not self._day_index:
@@ -66,6 +71,14 @@ def build_view(graph: EventGraph, media: MediaResolver, base_url: urls.BaseUrl) 
     for session in graph.sessions:
         view.audio[session.id] = media.audio(session.audio_url, "session", session.id)
     return view
+
+
+def event_key(event: Event) -> str:
+    """Stable across builds; ids alone are not unique across real exports, so mix the name in."""
+    import hashlib
+
+    seed = f"{event.name}|{event.identifier}|{event.id}".encode()
+    return hashlib.sha1(seed).hexdigest()[:10]
 
 
 def _sponsor_groups(sponsors: list[Sponsor]) -> list[SponsorGroup]:

@@ -69,9 +69,7 @@ class MediaStore:
 
     def _lookup(self, key: str) -> str | None:
         return (
-            self.names.get(key)
-            or self._folded.get(key.casefold())
-            or self._stems.get(_stem(key))
+            self.names.get(key) or self._folded.get(key.casefold()) or self._stems.get(_stem(key))
         )
 
     def read(self, real_name: str) -> bytes:
@@ -100,7 +98,9 @@ class RawExport:
     origin: str
     documents: dict[str, Any]
     media: MediaStore
-    files: dict[str, str] = field(default_factory=dict)  # document name -> file name shown in messages
+    files: dict[str, str] = field(
+        default_factory=dict
+    )  # document name -> file name shown in messages
 
 
 def decode_text(data: bytes, file: str, issues: IssueLog) -> str:

@@ -35,7 +35,9 @@ def read_folder(root: Path, issues: IssueLog) -> RawExport:
                 )
             continue
         shown[name] = str(path)
-        documents[name] = parse_document(name, _read_capped(path, MAX_JSON_BYTES), str(path), issues)
+        documents[name] = parse_document(
+            name, _read_capped(path, MAX_JSON_BYTES), str(path), issues
+        )
     store = MediaStore(names=_index_media(root), reader=lambda rel: _read_media(root, rel))
     return RawExport(origin=str(root), documents=documents, media=store, files=shown)
 
