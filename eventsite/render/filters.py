@@ -54,7 +54,7 @@ def initials(name: str) -> str:
 
 
 def rich(value: str) -> Markup:
-    return Markup(rich_text(value))  # noqa: S704 - rich_text is the sanitiser
+    return Markup(rich_text(value))  # rich_text is the sanitiser
 
 
 def plain(value: str, limit: int | None = None) -> str:

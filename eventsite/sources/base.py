@@ -138,14 +138,13 @@ def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any |
             raise SourceError(f"file is larger than {MAX_JSON_BYTES // 2**20} MB", file=file)
         value = json.loads(decode_text(data, file, issues), strict=False)
         expected = EXPECTED_TYPES[name]
-        if not isinstance(value, expected):
-            # a JSON:API document ({"data": [...]}) is accepted here and unpacked later
-            if not (isinstance(value, dict) and "data" in value):
-                raise SourceError(
-                    f"expected a JSON {_type_name(expected)} at the top level, "
-                    f"found {_type_name(type(value))}",
-                    file=file,
-                )
+        # a JSON:API document ({"data": [...]}) is accepted here and unpacked later
+        if not isinstance(value, expected) and not (isinstance(value, dict) and "data" in value):
+            raise SourceError(
+                f"expected a JSON {_type_name(expected)} at the top level, "
+                f"found {_type_name(type(value))}",
+                file=file,
+            )
         return value
     except json.JSONDecodeError as exc:
         error = SourceError(
