@@ -155,6 +155,7 @@ def _norm(name: str) -> str:
 class _Index(Generic[N]):
     def __init__(self, items: list[N]) -> None:
         self.by_id = {item.id: item for item in items}
+        self.has_file = bool(items)  # without the entity file, embedded objects are all we have
         self.by_name: dict[str, N] = {}
         for item in items:
             self.by_name.setdefault(_norm(item.name), item)
@@ -187,7 +188,7 @@ class _Index(Generic[N]):
                 f"{entity} {ref_id} is named {ref_name!r} here but {found.name!r} in its file",
             )
             return found
-        if self.by_id:  # an export without the entity file relies on embedded objects alone
+        if self.has_file:
             issues.warn(
                 "dangling-ref", "session", session.id, f"{entity} {ref_id or ref_name!r} not found"
             )
