@@ -16,11 +16,12 @@ from eventsite.issues import IssueLog, Severity
 from eventsite.media import MediaResolver, RemoteFetcher
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
+from eventsite.parallel import job_count, render_pages
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView, build_view
 from eventsite.sources import RawExport, open_source
-from eventsite.writer import WriteStats, check_output_dir, write_site
+from eventsite.writer import SiteWriter, WriteStats, check_output_dir
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class BuildOptions:
     theme: str | None = None
     strict: bool = False
     fetch_remote: RemoteFetcher | None = None
+    jobs: int | None = None  # render processes; None: one per core for large sites
 
 
 @dataclass(slots=True)
@@ -96,24 +98,48 @@ def build(options: BuildOptions) -> BuildReport:
     pages = plan_pages(view)
     watch.lap("plan+media")
     fail_if_strict(issues, options.strict)
-    files = render_site(view, pages, theme)
-    files.update(media.files)
-    watch.lap("render")
-    stats: WriteStats = write_site(options.output, files, _static_copies(theme))
-    watch.lap("write")
+    stats = render_and_write(options, view, pages, theme, media.files)
+    watch.lap("render+write")
     report = _report(options.source, options.output, graph, issues, report)
     report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes
     report.seconds = time.perf_counter() - started
     return report
 
 
+def render_and_write(
+    options: BuildOptions,
+    view: SiteView,
+    pages: list[PageSpec],
+    theme: Theme,
+    media_files: dict[str, bytes],
+) -> WriteStats:
+    """Stages 6-7: render every file and write it as soon as it is made (pages in parallel)."""
+    writer = SiteWriter(options.output)
+    try:
+        renderer = HtmlRenderer(theme, view, navigation(view))
+        render_pages(renderer, pages, writer, job_count(len(pages), options.jobs))
+        for path, data in sorted({**other_files(view, pages), **media_files}.items()):
+            writer.write(path, data)
+        for path, source in _static_copies(theme).items():
+            writer.copy(path, source)
+        return writer.finish()
+    finally:
+        writer.abort()
+
+
 def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
-
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
-    files.update(ical.calendar_files(view))
+    files.update(other_files(view, pages))
+    return files
+
+
+def other_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
+    """The files that are not HTML pages: calendars, schedule exports, sitemap."""
+    from eventsite.render import frab, ical, sitemap
+
+    files = dict(ical.calendar_files(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import nh3
+
+if TYPE_CHECKING:
+    import markdown
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h3", "h4",
@@ -22,6 +26,10 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _HEADING = re.compile(r"<(/?)h[12](\s|>)", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _EMPTY_P = re.compile(r"<p>(?:\s|&nbsp;|&#160;|<br\s*/?>)*</p>")
+# plain text without anything Markdown would interpret: converted without the Markdown library
+# (tests check that the result is the same); anything else goes through Markdown
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>#&!+=|~{}\t\r]|^[ ]*[-\d>]|^ |  $", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
 
 
 def is_html(value: str) -> bool:
@@ -60,7 +68,22 @@ def plain_text(value: str, limit: int | None = None) -> str:
 
 
 def _markdown(value: str) -> str:
+    """Plain text from forms -> HTML paragraphs; line breaks are kept."""
+    value = value.replace("\r\n", "\n")
+    if _MARKDOWN_SYNTAX.search(value):
+        return _markdown_converter().reset().convert(value)
+    return plain_paragraphs(value)
+
+
+def plain_paragraphs(value: str) -> str:
+    """What Markdown (nl2br) makes of text without Markdown syntax, without running it."""
+    paragraphs = _BLANK_LINES.split(value.strip("\n"))
+    return "\n".join("<p>" + p.replace("\n", "<br />\n") + "</p>" for p in paragraphs)
+
+
+@lru_cache(maxsize=1)
+def _markdown_converter() -> markdown.Markdown:
     import markdown
 
-    # plain text from forms: keep line breaks, no raw HTML passes (there is none: no tags)
-    return markdown.markdown(value.replace("\r\n", "\n"), extensions=["nl2br", "sane_lists"])
+    # one converter, reset between texts: building one per text costs more than converting
+    return markdown.Markdown(extensions=["nl2br", "sane_lists"])

@@ -1,0 +1,387 @@
+"""Benchmark eventsite builds as whole processes and write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py                 # FOSSASIASummit2016 + 500, 2,000, 10,000 sessions
+    python benchmarks/run.py --stretch       # ... and 50,000 sessions
+    python benchmarks/run.py --quick         # 2 runs each, no 10,000 (a smoke test)
+
+Every figure is a fresh `python -m eventsite build` process (interpreter start included), run
+several times; a cell shows the median and, in brackets, the fastest and slowest run. Peak
+memory is the sum of the RSS of the build's processes (the main one and its render workers),
+sampled every few milliseconds; counting shared copy-on-write pages once per process makes it
+an upper bound. Scenarios:
+
+- clean, cold cache: no output folder and an empty cache folder (XDG_CACHE_HOME points at a
+  folder of the benchmark, so whatever eventsite caches there starts empty);
+- clean, warm cache: no output folder, the cache as the previous build left it;
+- no-change rebuild: the same build again over the site it made;
+- one-session edit in `serve`: the incremental rebuilder of `eventsite serve`, timed in-process
+  (pending until that API exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("EVENTSITE_SHARED", REPO.parent / "shared"))
+REAL_EXPORT = "FOSSASIASummit2016"
+SIZES = (500, 2_000, 10_000)
+STRETCH = 50_000
+SEED = 1
+SAMPLE_SECONDS = 0.004
+
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+@dataclass(slots=True)
+class Timing:
+    seconds: list[float] = field(default_factory=list)
+    peak_rss: list[int] = field(default_factory=list)  # bytes, summed over the process tree
+
+    def cell(self) -> str:
+        if not self.seconds:
+            return "–"
+        low, high = min(self.seconds), max(self.seconds)
+        return f"{self.median:.3f} s ({low:.3f}–{high:.3f})"
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass(slots=True)
+class Result:
+    name: str
+    sessions: int
+    cold: Timing = field(default_factory=Timing)
+    warm: Timing = field(default_factory=Timing)
+    rebuild: Timing = field(default_factory=Timing)
+    edit: Timing = field(default_factory=Timing)
+    edit_note: str = ""
+    pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    schedule_gzip: int = 0
+
+
+def main() -> None:
+    args = _parse_args()
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = [s for s in SIZES if not (args.quick and s > 2_000)]
+    if args.stretch:
+        sizes.append(STRETCH)
+    startup = _startup_times(args.runs)
+    results = []
+    real = SHARED / "real_exports" / REAL_EXPORT
+    if real.is_dir():
+        results.append(_bench(REAL_EXPORT, real, work, args.runs, sessions=0))
+    for size in sizes:
+        export = _synthetic(work, size)
+        runs = args.runs if size <= 10_000 else max(2, args.runs // 2)
+        results.append(_bench(f"synthetic {size:,}", export, work, runs, sessions=size))
+    report = _markdown(results, startup, args)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
+    parser.add_argument("--stretch", action="store_true", help="add 50,000 sessions")
+    parser.add_argument("--quick", action="store_true", help="2 runs, no 10,000 sessions")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/eventsite-bench"))
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs = 2
+    return args
+
+
+def _env(cache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO)
+    env["XDG_CACHE_HOME"] = str(cache)
+    env.pop("EVENTSITE_JOBS", None)
+    return env
+
+
+def _synthetic(work: Path, size: int) -> Path:
+    from synthetic import generate
+
+    export = work / f"synthetic-{size}-seed{SEED}"
+    done = export / ".complete"
+    if not done.is_file():
+        shutil.rmtree(export, ignore_errors=True)
+        started = time.perf_counter()
+        generate(export, size, SEED)
+        done.write_text("ok\n")
+        print(f"generated {export} in {time.perf_counter() - started:.1f} s", flush=True)
+    return export
+
+
+def _bench(name: str, export: Path, work: Path, runs: int, sessions: int) -> Result:
+    result = Result(name=name, sessions=sessions)
+    out = work / "site"
+    cache = work / "cache"
+    command = [sys.executable, "-m", "eventsite", "build", str(export), "-o", str(out), "-q"]
+    for _ in range(runs):
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+        _measure(command, _env(cache), result.cold)
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        _measure(command, _env(cache), result.warm)
+    for _ in range(runs):
+        _measure(command, _env(cache), result.rebuild)
+    _describe_site(out, result)
+    if not sessions:
+        result.sessions = _public_sessions(out)
+    result.edit_note = _edit_in_serve(export, work, runs, result.edit)
+    print(
+        f"{name}: cold {result.cold.cell()}, warm {result.warm.cell()}, "
+        f"rebuild {result.rebuild.cell()}, edit {result.edit_note or result.edit.cell()}",
+        flush=True,
+    )
+    return result
+
+
+def _measure(command: list[str], env: dict[str, str], timing: Timing) -> None:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sampler = _RssSampler(process.pid)
+    sampler.start()
+    _, status, _ = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    sampler.stop()
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}")
+    timing.seconds.append(elapsed)
+    timing.peak_rss.append(sampler.peak)
+
+
+class _RssSampler(threading.Thread):
+    """Peak of the summed RSS of a process and its children, read from /proc."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            time.sleep(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self.running = False
+        self.join()
+
+
+def _tree_rss(root: int) -> int:
+    total = 0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        if "Z (zombie)" in status:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def _describe_site(out: Path, result: Result) -> None:
+    files = [p for p in out.rglob("*") if p.is_file() and p.name != ".eventsite-site"]
+    result.files = len(files)
+    result.pages = sum(1 for p in files if p.suffix == ".html")
+    result.bytes = sum(p.stat().st_size for p in files)
+    schedule = out / "schedule" / "index.html"
+    if schedule.is_file():
+        result.schedule_gzip = len(gzip.compress(schedule.read_bytes(), compresslevel=6))
+
+
+def _public_sessions(out: Path) -> int:
+    return sum(1 for _ in (out / "sessions").glob("*.html"))
+
+
+def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
+    """Time the rebuild after a one-session edit through the serve engine, when it exists."""
+    rebuilder = _rebuilder_factory()
+    if rebuilder is None:
+        return "pending (issue 5)"
+    copy = work / "edited-export"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(export, copy)
+    engine = rebuilder(copy, work / "serve-site")
+    engine.build_all()
+    sessions_file = copy / "sessions"
+    original = sessions_file.read_text(encoding="utf-8")
+    for run in range(runs):
+        marker = f"Edited title {run}"
+        sessions_file.write_text(original.replace('"title": "', f'"title": "{marker} ', 1))
+        started = time.perf_counter()
+        engine.rebuild([sessions_file])
+        timing.seconds.append(time.perf_counter() - started)
+    return ""
+
+
+def _rebuilder_factory() -> Callable[[Path, Path], object] | None:
+    try:
+        from eventsite.incremental import Rebuilder  # type: ignore[import-not-found]
+
+        from eventsite.build import BuildOptions
+    except ImportError:
+        return None
+
+    def make(source: Path, output: Path) -> object:
+        return Rebuilder(BuildOptions(source=str(source), output=output))
+
+    return make
+
+
+def _startup_times(runs: int) -> dict[str, Timing]:
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "eventsite --version": [sys.executable, "-m", "eventsite", "--version"],
+    }
+    times: dict[str, Timing] = {}
+    for label, command in commands.items():
+        timing = Timing()
+        for _ in range(max(runs, 5)):
+            _measure(command, _env(Path("/tmp/eventsite-bench-cache")), timing)
+        times[label] = timing
+    return times
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    cores = len(os.sched_getaffinity(0))
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{model}, {cores} cores, {memory:.0f} GiB RAM; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}; load average at the end "
+        f"{load}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:.1f} MB"
+
+
+def _markdown(results: list[Result], startup: dict[str, Timing], args: argparse.Namespace) -> str:
+    lines = [
+        "# Build benchmarks",
+        "",
+        f"Produced by `python benchmarks/run.py{' --stretch' if args.stretch else ''}` "
+        f"({args.runs} runs per figure; median, fastest–slowest in brackets; whole processes).",
+        "",
+        f"Machine: {_machine()}.",
+        "",
+        "| export | public sessions | pages | files | output | clean, cold cache "
+        "| clean, warm cache | no-change rebuild | one-session edit in serve "
+        "| peak RSS (clean) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        edit = r.edit.cell() if r.edit.seconds else r.edit_note
+        peak = max(r.cold.peak_rss + r.warm.peak_rss)
+        lines.append(
+            f"| {r.name} | {r.sessions:,} | {r.pages:,} | {r.files:,} | {_mb(r.bytes)} "
+            f"| {r.cold.cell()} | {r.warm.cell()} | {r.rebuild.cell()} | {edit} "
+            f"| {peak / 2**20:.0f} MiB |"
+        )
+    lines += ["", "Start-up: " + "; ".join(f"`{k}` {v.cell()}" for k, v in startup.items())]
+    lines += ["", *_growth(results), "", *_targets(results, startup), ""]
+    return "\n".join(lines)
+
+
+def _growth(results: list[Result]) -> list[str]:
+    synthetic = [r for r in results if r.name.startswith("synthetic")]
+    if len(synthetic) < 2:
+        return []
+    cells = ", ".join(
+        f"{r.sessions:,}: {r.warm.median / r.sessions * 1000:.2f} s" for r in synthetic
+    )
+    return [f"Growth (clean warm build, seconds per 1,000 sessions): {cells}."]
+
+
+def _targets(results: list[Result], startup: dict[str, Timing]) -> list[str]:
+    by_name = {r.name: r for r in results}
+    rows: list[tuple[str, str, float | None, float]] = []
+    real = by_name.get(REAL_EXPORT)
+    if real:
+        rows += [
+            (f"{REAL_EXPORT} clean build, warm cache", "≤ 0.25 s", real.warm.median, 0.25),
+            (f"{REAL_EXPORT} clean build, cold cache", "≤ 1.0 s", real.cold.median, 1.0),
+            (
+                f"{REAL_EXPORT} one-session edit in serve",
+                "≤ 0.05 s",
+                real.edit.median if real.edit.seconds else None,
+                0.05,
+            ),
+            (
+                f"{REAL_EXPORT} schedule page, gzip",
+                "≤ 150 KB",
+                real.schedule_gzip / 1000,
+                150,
+            ),
+        ]
+    big = by_name.get("synthetic 10,000")
+    if big:
+        peak = max(big.cold.peak_rss + big.warm.peak_rss) / 2**20
+        rows += [
+            ("10,000 sessions clean build, warm cache", "≤ 5 s", big.warm.median, 5.0),
+            ("10,000 sessions peak RSS (MiB)", "≤ 300 MiB", peak, 300),
+            (
+                "10,000 sessions one-session edit in serve",
+                "≤ 0.2 s",
+                big.edit.median if big.edit.seconds else None,
+                0.2,
+            ),
+        ]
+    version = startup["eventsite --version"].median
+    rows.append(("`eventsite --version`", "< 0.1 s", version, 0.1))
+    lines = ["| target | wanted | measured | met |", "|---|---|---:|---|"]
+    for label, wanted, measured, limit in rows:
+        if measured is None:
+            lines.append(f"| {label} | {wanted} | pending (issue 5) | – |")
+        else:
+            lines.append(
+                f"| {label} | {wanted} | {measured:.3f} | {'yes' if measured <= limit else 'NO'} |"
+            )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
