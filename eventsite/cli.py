@@ -44,12 +44,24 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
     build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
     build.add_argument("--theme", help="built-in theme name or a theme folder")
+    build.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        help="render processes (default: one per core for big sites)",
+    )
     _common_options(build)
 
     check = commands.add_parser("check", help="validate an export without building")
     _source_argument(check)
     _common_options(check)
     return parser
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +109,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        jobs=args.jobs,
     )
     report = pipeline.build(options)
     print_report(report, quiet=args.quiet, verbose=args.verbose)

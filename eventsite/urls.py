@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from eventsite.model.entities import Room, Session, SessionType, Speaker, Track
 
@@ -31,6 +32,7 @@ MEDIA_DIR = "media"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+@lru_cache(maxsize=65536)
 def slug(value: str) -> str:
     """A file-name-safe form of an id; unsafe or changed ids get a hash so none collide."""
     safe = _UNSAFE.sub("-", value).strip("-")[:60]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 PUBLIC_STATES = frozenset({"accepted", "confirmed"})
 
@@ -172,6 +173,7 @@ class EventData:
     sponsors: list[Sponsor]
 
 
+@lru_cache(maxsize=16384)
 def _has_text(html: str) -> bool:
     """True when the value has visible text once tags and entities like &nbsp; are gone."""
     if not html:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -21,7 +22,7 @@ DEFAULT_TRACK_BG = "#e8eaf0"
 
 
 def hm(moment: datetime | None) -> str:
-    return moment.strftime("%H:%M") if moment else ""
+    return f"{moment.hour:02d}:{moment.minute:02d}" if moment else ""
 
 
 def long_date(day: date | datetime | None) -> str:
@@ -37,7 +38,12 @@ def short_date(day: date | datetime | None) -> str:
 
 
 def iso(moment: datetime | date | None) -> str:
-    return moment.isoformat() if moment else ""
+    return _isoformat(moment) if moment else ""
+
+
+@lru_cache(maxsize=65536)
+def _isoformat(moment: datetime | date) -> str:
+    return moment.isoformat()  # an aware datetime asks its zone for the offset every time
 
 
 def duration(minutes: int) -> str:
@@ -87,8 +93,12 @@ def track_style(track: Track | None) -> str:
     """CSS custom properties for a track's colours; values are validated hex colours only."""
     if track is None:
         return ""
-    background = track.color or DEFAULT_TRACK_BG
-    return f"--track-bg:{background};--track-fg:{text_color(background, track.font_color)}"
+    return _track_colours(track.color or DEFAULT_TRACK_BG, track.font_color)
+
+
+@lru_cache(maxsize=4096)
+def _track_colours(background: str, font_color: str | None) -> str:
+    return f"--track-bg:{background};--track-fg:{text_color(background, font_color)}"
 
 
 @jinja2.pass_context

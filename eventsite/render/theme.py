@@ -13,6 +13,8 @@ from pathlib import Path
 
 import jinja2
 
+from eventsite import __version__
+from eventsite.caches import cache_folder
 from eventsite.errors import ThemeError
 
 DEFAULT_THEME = "default"
@@ -66,6 +68,7 @@ class Theme:
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
+            bytecode_cache=_bytecode_cache(),
         )
 
     def static_files(self) -> dict[str, Path]:
@@ -82,6 +85,16 @@ class Theme:
 
     def watched_paths(self) -> list[Path]:
         return list(self.chain)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, reused by later builds; keyed by each template's source checksum.
+
+    The folder is per eventsite version: what a template compiles to also depends on the
+    environment's options and filters, which only change with eventsite itself.
+    """
+    folder = cache_folder(f"templates-{__version__}")
+    return jinja2.FileSystemBytecodeCache(str(folder)) if folder else None
 
 
 def _locate(spec: str) -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from eventsite import urls
 from eventsite.media import Asset, MediaResolver
@@ -94,6 +96,13 @@ def _sponsor_groups(sponsors: list[Sponsor]) -> list[SponsorGroup]:
 
 def link_target(target: object) -> str:
     """Output path of an entity, a day or a path string."""
+    linker = _LINKERS.get(type(target))
+    if linker is not None:
+        return linker(target)
+    return _link_target_slow(target)
+
+
+def _link_target_slow(target: object) -> str:
     if isinstance(target, str):
         return target
     if isinstance(target, Session):
@@ -115,3 +124,14 @@ def link_target(target: object) -> str:
     if isinstance(target, SessionType):
         return urls.SCHEDULE + "#type-" + urls.type_key(target)
     raise TypeError(f"cannot link to {type(target).__name__}")
+
+
+_LINKERS: dict[type, Callable[[Any], str]] = {
+    str: str,
+    Session: urls.session_path,
+    Speaker: urls.speaker_path,
+    Track: urls.track_path,
+    Room: urls.room_path,
+    Day: lambda day: urls.day_path(day.date),
+    Asset: lambda asset: asset.path,
+}
