@@ -77,6 +77,8 @@ def _markdown(value: str) -> str:
 
 def plain_paragraphs(value: str) -> str:
     """What Markdown (nl2br) makes of text without Markdown syntax, without running it."""
+    if not value.strip():
+        return ""
     paragraphs = _BLANK_LINES.split(value.strip("\n"))
     return "\n".join("<p>" + p.replace("\n", "<br />\n") + "</p>" for p in paragraphs)
 

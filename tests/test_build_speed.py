@@ -1,0 +1,231 @@
+"""The speed-ups keep the output exact: parallel, in-place and cached builds produce the same
+bytes as a single-process clean build; the writer touches only what changed; the Markdown
+shortcut matches Markdown; the synthetic benchmark exports have the promised proportions."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import markdown
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventsite.build import BuildOptions, build
+from eventsite.errors import OutputError, ThemeError
+from eventsite.model.text import _MARKDOWN_SYNTAX, plain_paragraphs, rich_text
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from synthetic import generate  # noqa: E402
+
+SYNTHETIC_SESSIONS = 120
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("synthetic") / "export", SYNTHETIC_SESSIONS, 7).path
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("EVENTSITE_CACHE_DIR", str(cache))
+    return cache
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_same_site(a: Path, b: Path) -> None:
+    left, right = tree(a), tree(b)
+    assert sorted(left) == sorted(right)
+    different = [path for path in left if left[path] != right[path]]
+    assert different == []
+
+
+def run_build(source: Path, out: Path, jobs: int | None = 1, theme: str | None = None):
+    return build(BuildOptions(source=str(source), output=out, jobs=jobs, theme=theme))
+
+
+def test_parallel_build_is_byte_identical_to_single_process(export: Path, tmp_path: Path) -> None:
+    single = run_build(export, tmp_path / "single", jobs=1)
+    parallel = run_build(export, tmp_path / "parallel", jobs=2)
+    run_build(export, tmp_path / "three", jobs=3)
+    assert single.pages > 200  # sessions, speakers, days, tracks, rooms
+    assert (single.files, single.bytes) == (parallel.files, parallel.bytes)
+    assert_same_site(tmp_path / "single", tmp_path / "parallel")
+    assert_same_site(tmp_path / "single", tmp_path / "three")
+
+
+def edited_copy(export: Path, target: Path) -> Path:
+    """The export with one session retitled and one session removed."""
+    shutil.copytree(export, target)
+    sessions = json.loads((target / "sessions").read_text(encoding="utf-8"))
+    public = [s for s in sessions if s["state"] == "accepted"]
+    public[0]["title"] = "A retitled session"
+    sessions.remove(public[1])
+    (target / "sessions").write_text(json.dumps(sessions), encoding="utf-8")
+    return target
+
+
+def test_in_place_rebuild_equals_clean_build_and_touches_only_changes(
+    export: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    run_build(export, site, jobs=2)
+    before = {p: os.stat(site / p).st_mtime_ns for p in tree(site)}
+    edited = edited_copy(export, tmp_path / "edited")
+
+    report = run_build(edited, site, jobs=2)
+    run_build(edited, tmp_path / "clean-edited", jobs=1)
+    assert_same_site(site, tmp_path / "clean-edited")
+    assert report.pages == len([p for p in tree(site) if p.endswith(".html")])
+
+    after = {p: os.stat(site / p).st_mtime_ns for p in tree(site)}
+    removed = before.keys() - after.keys()
+    assert any(p.startswith("sessions/") for p in removed)  # the deleted session's files
+    unchanged = [p for p in after if p in before and after[p] == before[p]]
+    assert "assets/style.css" in unchanged
+    assert any(p.startswith("media/") for p in unchanged)
+    assert "schedule/index.html" not in unchanged  # shows the new title
+    assert not [p for p in site.rglob("*") if ".tmp-" in p.name]
+
+
+def test_no_change_rebuild_writes_nothing(export: Path, tmp_path: Path) -> None:
+    from eventsite.writer import SiteWriter
+
+    site = tmp_path / "site"
+    run_build(export, site, jobs=1)
+    first = tree(site)
+    mtimes = {p: os.stat(site / p).st_mtime_ns for p in first}
+    run_build(export, site, jobs=2)
+    assert tree(site) == first
+    assert {p: os.stat(site / p).st_mtime_ns for p in first} == mtimes
+    writer = SiteWriter(site)
+    for path, data in first.items():
+        if path != ".eventsite-site":
+            writer.write(path, data)
+    stats = writer.finish()
+    assert (stats.written, stats.removed) == (0, 0)
+
+
+def test_error_in_a_render_worker_is_reported_and_the_site_is_untouched(
+    export: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    run_build(export, site, jobs=2)
+    before = tree(site)
+    theme = tmp_path / "theme" / "templates"
+    theme.mkdir(parents=True)
+    (theme / "speaker.html").write_text(
+        '{% extends "default/speaker.html" %}{% block content %}{{ no_such_thing }}{% endblock %}'
+    )
+    with pytest.raises(ThemeError, match=r"speaker\.html .*no_such_thing"):
+        run_build(export, site, jobs=2, theme=str(tmp_path / "theme"))
+    assert tree(site) == before
+    assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]
+
+
+def test_in_place_update_never_writes_through_a_planted_link(export: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    run_build(export, site, jobs=1)
+    shutil.rmtree(site / "speakers")
+    (site / "speakers").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(OutputError, match="outside the output folder"):
+        run_build(export, site, jobs=1)
+    assert list(outside.iterdir()) == []
+
+
+def test_changed_template_is_used_although_compiled_templates_are_cached(
+    export: Path, tmp_path: Path, private_cache: Path
+) -> None:
+    theme = tmp_path / "theme" / "templates"
+    theme.mkdir(parents=True)
+    page = theme / "404.html"
+    page.write_text('{% extends "default/404.html" %}{% block content %}first{% endblock %}')
+    run_build(export, tmp_path / "a", theme=str(tmp_path / "theme"))
+    assert any(private_cache.rglob("*.cache"))
+    page.write_text('{% extends "default/404.html" %}{% block content %}second{% endblock %}')
+    run_build(export, tmp_path / "a", theme=str(tmp_path / "theme"))
+    assert b"second" in (tmp_path / "a" / "404.html").read_bytes()
+    run_build(export, tmp_path / "b", theme=str(tmp_path / "theme"))
+    assert_same_site(tmp_path / "a", tmp_path / "b")
+
+
+def test_cli_start_up_imports_no_heavy_module() -> None:
+    code = (
+        "import sys, eventsite.cli; "
+        "print(sorted(m for m in ('jinja2', 'PIL', 'markdown', 'requests', 'nh3') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+_MARKDOWN = markdown.Markdown(extensions=["nl2br", "sane_lists"])
+TEXT = st.text(
+    alphabet=st.sampled_from(list("ab cdé.,;:'\"?()/%@$-1234\n*_#<>&[]!+=|~`\\\t")), max_size=80
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT)
+def test_plain_text_shortcut_matches_markdown(text: str) -> None:
+    if _MARKDOWN_SYNTAX.search(text):
+        return
+    assert plain_paragraphs(text) == _MARKDOWN.reset().convert(text)
+
+
+def test_plain_text_shortcut_is_taken_for_plain_text_only() -> None:
+    assert not _MARKDOWN_SYNTAX.search("Line one.\nLine two (with a URL: https://x.org/a-b).")
+    for syntax in ("* item", "1. first", "# heading", "a *b*", "> quote", "    code", "a & b"):
+        assert _MARKDOWN_SYNTAX.search(syntax), syntax
+    assert rich_text("One.\n\nTwo\nthree") == "<p>One.</p>\n<p>Two<br>\nthree</p>"
+    assert rich_text("* a\n* b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+
+
+def test_synthetic_exports_are_deterministic_and_realistic(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", 400, seed=3)
+    generate(tmp_path / "b", 400, seed=3)
+    other = generate(tmp_path / "c", 400, seed=4)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert tree(tmp_path / "a")["sessions"] != tree(tmp_path / "c")["sessions"]
+    assert first.shape == other.shape
+
+    sessions = json.loads((tmp_path / "a" / "sessions").read_text(encoding="utf-8"))
+    speakers = json.loads((tmp_path / "a" / "speakers").read_text(encoding="utf-8"))
+    assert len(sessions) == 400
+    assert len(speakers) == 320  # 0.8 N
+    assert {len(s["speakers"]) for s in sessions} == {1, 2, 3}
+    assert all(s["sessions"] for s in speakers)  # every speaker speaks
+    hidden = [s for s in sessions if s["state"] not in ("accepted", "confirmed")]
+    assert 0.01 < len(hidden) / len(sessions) < 0.08
+    words = [len(re.sub(r"<[^>]+>", " ", s["long-abstract"]).split()) for s in sessions]
+    assert min(words) >= 80 and max(words) <= 340
+    with_photo = [s for s in speakers if s["photo-url"]]
+    assert len(with_photo) == len(speakers) // 2
+    assert all((tmp_path / "a" / s["photo-url"].lstrip("/")).is_file() for s in with_photo)
+    assert len({s["starts-at"][:10] for s in sessions}) == first.shape.days
+    assert len({s["microlocation"]["id"] for s in sessions}) == first.shape.rooms
