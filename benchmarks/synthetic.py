@@ -150,23 +150,31 @@ def _title(rnd: random.Random) -> str:
 
 
 def _abstract(rnd: random.Random, words: int) -> str:
-    """HTML of about `words` words: paragraphs, some emphasis, a link, sometimes a list."""
-    paragraphs: list[str] = []
-    written = 0
-    while written < words:
-        sentences = [_sentence(rnd) for _ in range(rnd.randint(2, 5))]
-        written += sum(len(s.split()) for s in sentences)
-        text = " ".join(sentences)
+    """HTML of exactly `words` words: paragraphs, some emphasis, a link, sometimes a list."""
+    sentences: list[list[str]] = []
+    left = words
+    while left > 0:
+        count = min(rnd.randint(6, 18), left)
+        sentences.append(rnd.choices(WORDS, k=count))
+        left -= count
+    blocks: list[str] = []
+    while sentences:
+        size = rnd.randint(2, 5)
+        group, sentences = sentences[:size], sentences[size:]
+        if rnd.random() < 0.1 and len(group) > 1:
+            items = "".join(f"<li>{' '.join(words_).capitalize()}</li>" for words_ in group)
+            blocks.append(f"<ul>{items}</ul>")
+            continue
+        text = " ".join(" ".join(words_).capitalize() + "." for words_ in group)
         if rnd.random() < 0.3:
             word = rnd.choice(WORDS)
             text = text.replace(f" {word} ", f" <strong>{word}</strong> ", 1)
         if rnd.random() < 0.15:
-            text += f' See <a href="https://example.org/{rnd.choice(WORDS)}">the notes</a>.'
-        paragraphs.append(f"<p>{text}</p>")
-        if rnd.random() < 0.1:
-            items = "".join(f"<li>{_title(rnd)}</li>" for _ in range(rnd.randint(2, 4)))
-            paragraphs.append(f"<ul>{items}</ul>")
-    return "\n".join(paragraphs)
+            word = text.rsplit(" ", 1)[-1].rstrip(".")
+            link = f'<a href="https://example.org/{rnd.choice(WORDS)}">{word}</a>'
+            text = text[: -len(word) - 1] + link + "."
+        blocks.append(f"<p>{text}</p>")
+    return "\n".join(blocks)
 
 
 def _event(shape: Shape, rnd: random.Random) -> dict[str, object]:
@@ -350,7 +358,8 @@ def _photo(path: Path, seed: int) -> None:
         r = rnd.randrange(15, 90)
         fill = tuple(rnd.randrange(256) for _ in range(3))
         draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)  # type: ignore[arg-type]
-    noise = Image.effect_noise((PHOTO_SIZE, PHOTO_SIZE), 40).convert("RGB")
+    # Pillow's own noise is not seedable; grain from our generator keeps the bytes reproducible
+    noise = Image.frombytes("L", image.size, rnd.randbytes(PHOTO_SIZE * PHOTO_SIZE)).convert("RGB")
     image = Image.blend(image, noise, 0.15).filter(ImageFilter.SMOOTH)
     image.save(path, "JPEG", quality=85)
 

@@ -117,8 +117,9 @@ def render_and_write(
     writer = SiteWriter(options.output)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
-        render_pages(renderer, pages, writer, job_count(len(pages), options.jobs))
-        for path, data in sorted({**other_files(view, pages), **media_files}.items()):
+        jobs = job_count(len(pages), options.jobs)
+        render_pages(renderer, pages, writer, jobs, lambda: other_files(view, pages))
+        for path, data in sorted(media_files.items()):
             writer.write(path, data)
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)

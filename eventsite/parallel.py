@@ -14,7 +14,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from eventsite.errors import EventsiteError, ThemeError
 from eventsite.render.pages import HtmlRenderer, PageSpec
@@ -22,6 +22,8 @@ from eventsite.writer import SiteWriter, WriteState
 
 PAGES_PER_WORKER = 250  # below this many pages a worker costs more than it saves
 JOBS_VARIABLE = "EVENTSITE_JOBS"
+MAX_JOBS = 64
+MAX_TASKS = 8_000  # their numbers must fit in a pipe's buffer (64 KiB) before anyone reads
 
 
 def job_count(pages: int, requested: int | None = None) -> int:
@@ -33,26 +35,76 @@ def job_count(pages: int, requested: int | None = None) -> int:
         requested = min(len(os.sched_getaffinity(0)), max(1, pages // PAGES_PER_WORKER))
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return 1  # no fork on Windows; forking a threaded process (serve) is unsafe
-    return max(1, requested)
+    return max(1, min(requested, MAX_JOBS))
 
 
 def render_pages(
-    renderer: HtmlRenderer, pages: Sequence[PageSpec], writer: SiteWriter, jobs: int = 1
+    renderer: HtmlRenderer,
+    pages: Sequence[PageSpec],
+    writer: SiteWriter,
+    jobs: int = 1,
+    other_files: Callable[[], dict[str, bytes]] | None = None,
 ) -> None:
-    """Render every page and hand it to `writer`, sharing the work among `jobs` processes."""
+    """Render every page (and `other_files`) and hand it to `writer`, on `jobs` processes.
+
+    The work is cut into tasks: the other files first (one task, the biggest), then chunks of
+    pages. The task numbers wait in a pipe that every process reads from, four bytes at a
+    time (reads that small are atomic), so whoever is free takes the next task.
+    """
+    tasks: list[Callable[[], None]] = []
+    if other_files is not None:
+        tasks.append(lambda: _write_all(other_files(), writer))
     if jobs <= 1 or len(pages) < 2:
         _render_share(renderer, pages, writer)
+        for task in tasks:
+            task()
         return
     first, rest = _first_of_each_template(pages)
     _render_share(renderer, first, writer)  # compiles every template once, before forking
-    shares = _split(rest, jobs)
-    workers = [_fork(renderer, share, writer) for share in shares[1:]]
+    size = max(4, len(rest) // (jobs * 64), -(-len(rest) // MAX_TASKS))
+    for start in range(0, len(rest), size):
+        chunk = rest[start : start + size]
+        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, writer))  # type: ignore[misc]
+    queue = _TaskQueue(len(tasks))
+    workers = [_fork(lambda: queue.run(tasks), writer) for _ in range(jobs - 1)]
+    queue.close_writing()
     try:
-        _render_share(renderer, shares[0], writer)
+        queue.run(tasks)
     finally:
         results = [_collect(pid, fd) for pid, fd in workers]
+        queue.close()
     for result in results:
         writer.merge(_unwrap(result))
+
+
+class _TaskQueue:
+    """Task numbers in a pipe, shared by forked processes."""
+
+    def __init__(self, count: int) -> None:
+        self.read_end, self.write_end = os.pipe()
+        os.set_blocking(self.write_end, True)
+        data = b"".join(index.to_bytes(4, "little") for index in range(count))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.write_end, view) :]
+
+    def close_writing(self) -> None:
+        if self.write_end >= 0:
+            os.close(self.write_end)
+            self.write_end = -1
+
+    def run(self, tasks: Sequence[Callable[[], None]]) -> None:
+        self.close_writing()
+        while len(item := os.read(self.read_end, 4)) == 4:
+            tasks[int.from_bytes(item, "little")]()
+
+    def close(self) -> None:
+        os.close(self.read_end)
+
+
+def _write_all(files: dict[str, bytes], writer: SiteWriter) -> None:
+    for path in sorted(files):
+        writer.write(path, files[path])
 
 
 def _render_share(renderer: HtmlRenderer, pages: Sequence[PageSpec], writer: SiteWriter) -> None:
@@ -72,12 +124,7 @@ def _first_of_each_template(
     return first, rest
 
 
-def _split(pages: Sequence[PageSpec], jobs: int) -> list[list[PageSpec]]:
-    """Deal the pages out in plan order, so each process gets a like mix of cheap and big ones."""
-    return [list(pages[start::jobs]) for start in range(jobs)]
-
-
-def _fork(renderer: HtmlRenderer, share: list[PageSpec], writer: SiteWriter) -> tuple[int, int]:
+def _fork(work: Callable[[], None], writer: SiteWriter) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -86,17 +133,15 @@ def _fork(renderer: HtmlRenderer, share: list[PageSpec], writer: SiteWriter) -> 
         os.close(write_end)
         return pid, read_end
     os.close(read_end)  # the worker from here on; it never returns
-    _run_worker(renderer, share, writer, write_end)
+    _run_worker(work, writer, write_end)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _run_worker(
-    renderer: HtmlRenderer, share: list[PageSpec], writer: SiteWriter, write_end: int
-) -> None:
+def _run_worker(work: Callable[[], None], writer: SiteWriter, write_end: int) -> None:
     code = 0
     try:
         writer.detach()
-        _render_share(renderer, share, writer)
+        work()
         payload: tuple[str, object] = ("ok", writer.handover())
     except EventsiteError as exc:
         payload = ("error", (type(exc).__name__, exc.message, exc.file))
