@@ -222,7 +222,7 @@ def test_synthetic_exports_are_deterministic_and_realistic(tmp_path: Path) -> No
     assert all(s["sessions"] for s in speakers)  # every speaker speaks
     hidden = [s for s in sessions if s["state"] not in ("accepted", "confirmed")]
     assert 0.01 < len(hidden) / len(sessions) < 0.08
-    words = [len(re.sub(r"<[^>]+>", " ", s["long-abstract"]).split()) for s in sessions]
+    words = [len(re.findall(r"\w+", re.sub(r"<[^>]+>", " ", s["long-abstract"]))) for s in sessions]
     assert min(words) >= 80 and max(words) <= 300
     with_photo = [s for s in speakers if s["photo-url"]]
     assert len(with_photo) == len(speakers) // 2
