@@ -15,6 +15,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from eventsite.errors import EventsiteError, ThemeError
 from eventsite.render.pages import HtmlRenderer, PageSpec
@@ -73,8 +74,11 @@ def render_pages(
     finally:
         results = [_collect(pid, fd) for pid, fd in workers]
         queue.close()
+        for result in results:  # even after a failure: the writer must clean up their files
+            if result.state is not None:
+                writer.merge(result.state)
     for result in results:
-        writer.merge(_unwrap(result))
+        result.raise_error()
 
 
 class _TaskQueue:
@@ -137,43 +141,50 @@ def _fork(work: Callable[[], None], writer: SiteWriter) -> tuple[int, int]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@dataclass(slots=True)
+class _WorkerResult:
+    """What a worker hands back: what it wrote, and the error that stopped it, if any."""
+
+    state: WriteState | None
+    error: tuple[str, str, str | None] | None = None  # EventsiteError class, message, file
+    crash: str = ""
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            name, message, file = self.error
+            error_class = {cls.__name__: cls for cls in _error_classes()}.get(name, ThemeError)
+            raise error_class(message, file=file)
+        if self.crash:
+            raise RuntimeError(f"a render worker failed: {self.crash}")
+
+
 def _run_worker(work: Callable[[], None], writer: SiteWriter, write_end: int) -> None:
     code = 0
+    result = _WorkerResult(state=None)
     try:
         writer.detach()
         work()
-        payload: tuple[str, object] = ("ok", writer.handover())
     except EventsiteError as exc:
-        payload = ("error", (type(exc).__name__, exc.message, exc.file))
+        result.error = (type(exc).__name__, exc.message, exc.file)
     except BaseException as exc:  # reported by the parent, which owns the terminal
-        payload = ("crash", f"{type(exc).__name__}: {exc}")
+        result.crash = f"{type(exc).__name__}: {exc}"
         code = 1
+    result.state = writer.handover()
     try:
         with os.fdopen(write_end, "wb") as pipe:
-            pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         os._exit(code)
 
 
-def _collect(pid: int, read_end: int) -> tuple[str, object]:
+def _collect(pid: int, read_end: int) -> _WorkerResult:
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not data:
-        return ("crash", f"render worker {pid} died (wait status {status})")
-    result: tuple[str, object] = pickle.loads(data)
+        return _WorkerResult(None, crash=f"render worker {pid} died (wait status {status})")
+    result: _WorkerResult = pickle.loads(data)
     return result
-
-
-def _unwrap(result: tuple[str, object]) -> WriteState:
-    kind, value = result
-    if kind == "ok" and isinstance(value, WriteState):
-        return value
-    if kind == "error" and isinstance(value, tuple):
-        name, message, file = value
-        error_class = {cls.__name__: cls for cls in _error_classes()}.get(name, ThemeError)
-        raise error_class(message, file=file)
-    raise RuntimeError(f"a render worker failed: {value}")
 
 
 def _error_classes() -> list[type[EventsiteError]]:
