@@ -65,14 +65,16 @@ FOSSASIASummit2016 and on a 2,000-session synthetic export, before each change:
   calendars and schedule exports as one task) from a shared pipe and write their own files.
   Output is byte-identical to a single-process build (tested).
 
-Largest costs left (CPU at 2,000 sessions: HTML pages 1.5 s, calendars 1.7 s, frab XML and JSON
-0.55 s, load 0.25 s, media 0.3 s): `ical.calendar_files` renders each session's VEVENT four times
-(schedule, session, track and room calendars) and folds lines character by character — caching
-the folded VEVENT per session would cut it by about three quarters; Jinja's per-page overhead
-(base template, footer include, `Context.call` for `url()`) is about 150–200 µs a page, which
-fragment caching of the footer and session list items could halve, at the price of template
-changes that were held back while the theme is being reworked. Not measured here: remote media
-(issue 4) and the `serve` edit loop (issue 5).
+Largest costs left. In-process CPU at 2,000 sessions: HTML pages 1.33 s (session pages 0.65,
+speaker pages 0.39), frab XML and JSON 0.51 s, calendars 0.27 s (main's calendar module already
+renders each VEVENT once), media 0.23 s, load 0.16 s — 2.5 s, against 6.7 s of CPU for the whole
+process: the rest is mostly the kernel creating 6,351 files (0.1–0.6 ms each on this VM) and
+start-up. So the next steps are fewer, larger files where the format allows it, and Jinja's
+per-page overhead (base template, footer include, `Context.call` for `url()`: about 150–200 µs a
+page), which fragment caching of the footer and of session list items could halve, at the price
+of template changes held back while the theme is being reworked. Peak RSS at 10,000 sessions is
+the sum over the main process and its worker, so copy-on-write pages count twice. Not measured
+here: remote media (issue 4) and the `serve` edit loop (issue 5, not on main yet).
 
 **The machine was shared**: other engineers' test suites kept the load average at 7–10 on the
 two cores during these runs, so wall times are several times the CPU times; the CPU column is
