@@ -17,9 +17,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
 DEFAULT_MAX_PIXELS = 40_000_000
 WEBP_QUALITY = 80
+WEBP_METHOD = 2  # half the encoding time of the default 4, for about 4 % more bytes
 JPEG_QUALITY = 85
 MIN_EXTRA_DENSITY = 1.25  # a 2x variant less than 1.25x the 1x one is not worth a file
-PIPELINE_VERSION = "1"  # bump when output bytes change for the same input
+PIPELINE_VERSION = "2"  # bump when output bytes change for the same input
 
 
 class BadImage(ValueError):
@@ -183,7 +184,7 @@ def _encode(image: Image.Image, density: float) -> Encoded:
 def _save(image: Image.Image, fmt: str) -> tuple[bytes, str]:
     buffer = io.BytesIO()
     if fmt == "WEBP":
-        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
+        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
         return buffer.getvalue(), ".webp"
     if fmt == "JPEG":
         image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
