@@ -126,6 +126,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     if not args.quiet and remote.stats.requested:
         print(f"  {remote.stats.summary()}")
+    if remote.cache.write_error:
+        print(f"warning: {remote.cache.write_error}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -177,3 +177,19 @@ def test_browser_loads_the_resized_local_copies(
     assert all(src.startswith("file://") and "/media/" in src for _ok, src in loaded)
     assert web.log == []  # the published site never calls the original hosts
     page.close()
+
+
+def test_unwritable_cache_is_a_warning_not_a_failure(
+    web: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = remote_export(tmp_path, web)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache should go")
+    site = tmp_path / "site"
+    argv = (str(export), "-o", str(site), "--allow-private-media", "--cache-dir", str(blocker))
+    code, _out, err = build(capsys, *argv)
+    assert code == 0
+    assert "warning: cannot write the media cache" in err
+    assert len(statuses(web)) == SPEAKERS + 1
+    speaker = json.loads((export / "speakers").read_text(encoding="utf-8"))[0]
+    assert 'class="photo"' in (site / "speakers" / f"{speaker['id']}.html").read_text("utf-8")

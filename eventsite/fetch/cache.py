@@ -56,6 +56,7 @@ class MediaCache:
         self.root = root
         self.remote = root / "remote"
         self.derived = root / "derived"
+        self.write_error = ""  # the first failed write: the cache is best effort, never fatal
 
     def lookup(self, url: str) -> tuple[CacheEntry, bytes] | None:
         """The cached entry and bytes for `url`, or None when absent or damaged."""
@@ -79,8 +80,8 @@ class MediaCache:
             fresh_until=fresh_until(headers),
         )
         meta_path, body_path = self._paths(url)
-        _atomic_write(body_path, body)
-        _atomic_write(meta_path, json.dumps(asdict(entry), indent=1).encode())
+        self._write(body_path, body)
+        self._write(meta_path, json.dumps(asdict(entry), indent=1).encode())
         return entry
 
     def refresh(self, entry: CacheEntry, headers: Message) -> CacheEntry:
@@ -94,7 +95,7 @@ class MediaCache:
             fresh_until=fresh_until(headers),
         )
         if updated != entry:
-            _atomic_write(self._paths(entry.url)[0], json.dumps(asdict(updated), indent=1).encode())
+            self._write(self._paths(entry.url)[0], json.dumps(asdict(updated), indent=1).encode())
         return updated
 
     def get_derived(self, data: bytes, role: str) -> list[Rendition] | None:
@@ -113,7 +114,7 @@ class MediaCache:
                 digest = hashlib.sha256(variant.data).hexdigest()
                 blob = self.derived / f"{digest}{variant.extension}"
                 if not blob.is_file():
-                    _atomic_write(blob, variant.data)
+                    self._write(blob, variant.data)
                 variants.append(
                     {
                         "sha256": digest,
@@ -131,11 +132,19 @@ class MediaCache:
                     "variants": variants,
                 }
             )
-        _atomic_write(self._derived_meta(data, role), json.dumps(meta, indent=1).encode())
+        self._write(self._derived_meta(data, role), json.dumps(meta, indent=1).encode())
 
     def _derived_meta(self, data: bytes, role: str) -> Path:
         seed = f"{hashlib.sha256(data).hexdigest()}|{role}|{PIPELINE_VERSION}|{PIL.__version__}"
         return self.derived / f"{hashlib.sha256(seed.encode()).hexdigest()}.json"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            _atomic_write(path, data)
+        except OSError as exc:
+            self.write_error = (
+                self.write_error or f"cannot write the media cache {self.root}: {exc}"
+            )
 
     def _paths(self, url: str) -> tuple[Path, Path]:
         key = url_key(url)

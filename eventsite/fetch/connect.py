@@ -24,7 +24,8 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise FetchFailed(f"cannot resolve host {host!r} ({exc})") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise FetchFailed(f"cannot resolve host {host!r} ({reason})") from None
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         if sockaddr[0] not in addresses:
