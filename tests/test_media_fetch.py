@@ -7,9 +7,12 @@ redirect and DNS tests rely on.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -267,6 +270,34 @@ def test_slow_server_times_out(web: HTTPServer, tmp_path: Path) -> None:
     assert time.monotonic() - started < 3
     while len(web.log) < 2 and time.monotonic() - started < 5:
         time.sleep(0.05)  # let the sleepy handler finish, so its log does not leak onward
+
+
+def test_headers_sent_a_byte_at_a_time_hit_the_per_file_limit(tmp_path: Path) -> None:
+    """Each byte comes within the read timeout, so only the per-file deadline stops this."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def slowloris() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 200:
+                if stop.is_set():
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(bytes([byte]))
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=slowloris, daemon=True)
+    thread.start()
+    remote = fetcher(tmp_path, read_timeout=0.5, total_timeout=1.0)
+    started = time.monotonic()
+    result = remote(f"http://127.0.0.1:{listener.getsockname()[1]}/p.jpg")
+    stop.set()
+    thread.join(5)
+    listener.close()
+    assert result.data is None and "slower than the 1 s limit" in result.problem
+    assert time.monotonic() - started < 2.5
 
 
 def test_server_file_names_are_never_used(web: HTTPServer, tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ per-file deadline. A server-supplied file name (Content-Disposition) is never lo
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,19 +68,45 @@ def fetch(
     for _hop in range(policy.max_redirects + 1):
         scheme, host, port = check_url(current)
         connection = open_connection(scheme, host, port, policy, resolver)
+        watchdog = _cut_at(connection, deadline)
         try:
             response = _request(connection, current, validators)
+            _check_deadline(policy, deadline)  # the watchdog's cut can look like a short answer
             if response.status in REDIRECTS:
                 current = _redirect_target(current, response)
                 continue
             return _finish(current, response, policy, deadline, spend)
-        except TimeoutError:
-            raise FetchFailed("the server did not answer in time") from None
         except (http.client.HTTPException, OSError) as exc:
-            raise FetchFailed(f"broken HTTP response ({type(exc).__name__})") from None
+            raise _network_failure(exc, policy, deadline) from None
         finally:
+            watchdog.cancel()
             connection.close()
     raise FetchRefused(f"more than {policy.max_redirects} redirects")
+
+
+def _cut_at(connection: http.client.HTTPConnection, deadline: float) -> threading.Timer:
+    """Shut the connection down at `deadline`, even while it waits for slow header lines."""
+
+    def cut() -> None:
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _network_failure(exc: Exception, policy: FetchPolicy, deadline: float) -> FetchFailed:
+    try:
+        _check_deadline(policy, deadline)
+    except FetchFailed as late:
+        return late
+    if isinstance(exc, TimeoutError):
+        return FetchFailed("the server did not answer in time")
+    return FetchFailed(f"broken HTTP response ({type(exc).__name__})")
 
 
 def _request(
@@ -147,7 +176,12 @@ def _read_capped(
             raise FetchRefused(f"more than the {policy.max_bytes:,}-byte limit; abandoned")
         if spend is not None:
             spend(len(chunk))
-        if time.monotonic() > deadline:
-            raise FetchFailed(f"slower than the {policy.total_timeout:g} s limit per file")
+        _check_deadline(policy, deadline)
         chunks.append(chunk)
+    _check_deadline(policy, deadline)
     return b"".join(chunks)
+
+
+def _check_deadline(policy: FetchPolicy, deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise FetchFailed(f"slower than the {policy.total_timeout:g} s limit per file")
