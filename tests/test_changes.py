@@ -197,9 +197,7 @@ def test_speaker_and_room_changes_are_reported(tmp_path: Path) -> None:
     speakers = json.loads((export / "speakers").read_text(encoding="utf-8"))
     for speaker in speakers:  # both sides of the link must drop the speaker
         if speaker["id"] == dropped_id:
-            speaker["sessions"] = [
-                s for s in speaker["sessions"] if s["id"] != with_speakers["id"]
-            ]
+            speaker["sessions"] = [s for s in speaker["sessions"] if s["id"] != with_speakers["id"]]
     (export / "speakers").write_text(json.dumps(speakers), encoding="utf-8")
     build(BuildOptions(source=str(export), output=site))
     changes = json.loads((site / "changes.json").read_text(encoding="utf-8"))["changes"]

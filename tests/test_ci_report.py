@@ -46,7 +46,9 @@ def test_report_and_summary_describe_a_build_with_changes(tmp_path: Path) -> Non
     page = html.fromstring(markdown.markdown(summary, extensions=["tables"]))
     cells = [td.text_content() for td in page.iter("td")]
     assert cells[cells.index("schedule changes") + 1] == "4 (update 1)"
-    items = [li.text_content() for li in page.xpath("//h3[.='Schedule changes']/following::ul[1]/li")]
+    items = [
+        li.text_content() for li in page.xpath("//h3[.='Schedule changes']/following::ul[1]/li")
+    ]
     assert sorted(i.split(":")[0] for i in items) == ["Added", "Cancelled", "Moved", "Retitled"]
     links = {a.get("href") for a in page.iter("a")}
     assert f"https://example.org/dc/sessions/{edits.moved}.html" in links
