@@ -72,7 +72,12 @@ def test_github_workflow_builds_publishes_and_reports() -> None:
     for flag in ("--previous", "--check-links", "--report", "--summary", "--base-url"):
         assert flag in build["run"], flag
     assert "secrets." not in build["run"]  # secrets only through the environment
-    uses = [s["uses"].split("@")[0] for j in workflow["jobs"].values() for s in j["steps"] if "uses" in s]
+    uses = [
+        s["uses"].split("@")[0]
+        for j in workflow["jobs"].values()
+        for s in j["steps"]
+        if "uses" in s
+    ]
     assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
 
 
