@@ -165,8 +165,12 @@ def test_compose_file_is_valid_and_serves_only_when_asked() -> None:
     assert any(str(p).endswith("8000:8000") for p in service["ports"])
     mount = service["volumes"][0]
     assert mount["read_only"] is True and mount["target"] == command[1]
-    parsed = make_parser().parse_args(command)  # the command this eventsite understands
-    assert parsed.command == "serve"
+
+
+def test_compose_command_is_one_eventsite_understands() -> None:
+    command = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["preview"]["command"]
+    parsed = make_parser().parse_args(command)
+    assert (parsed.command, parsed.host, parsed.port) == ("serve", "0.0.0.0", 8000)
 
 
 @pytest.mark.parametrize("path", [GITHUB_WORKFLOW, GITLAB_CI, COMPOSE])
