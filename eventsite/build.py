@@ -109,11 +109,17 @@ def build(options: BuildOptions) -> BuildReport:
 
 def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
-
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
-    files.update(ical.calendar_files(view))
+    files.update(render_feeds(view, pages))
+    return files
+
+
+def render_feeds(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
+    """The files made from the data alone, without the theme: calendars, schedules, sitemap."""
+    from eventsite.render import frab, ical, sitemap
+
+    files = dict(ical.calendar_files(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]

@@ -70,8 +70,10 @@ def root_of(path: str) -> str:
 class HtmlRenderer:
     """Renders pages with one Jinja environment; templates compile once per build."""
 
+    environment_class: type[jinja2.Environment] = jinja2.Environment
+
     def __init__(self, theme: Theme, view: SiteView, nav: list[tuple[str, str]]) -> None:
-        self.env = theme.environment()
+        self.env = theme.environment(self.environment_class)
         filters.install(self.env)
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
         self.view = view
