@@ -181,9 +181,7 @@ class Rebuilder:
         """Render the pages whose inputs changed since `previous`; reuse the others' bytes."""
         nav = navigation(data.view)
         renderer = TrackingRenderer(theme, data.view, nav)
-        digests = Fingerprints(
-            data.view, (nav, data.view.base_url), TemplateDigests(renderer.env)
-        )
+        digests = Fingerprints(data.view, (nav, data.view.base_url), TemplateDigests(renderer.env))
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
         for page in data.pages:
@@ -275,4 +273,3 @@ def _remove_file(root: Path, target: Path) -> None:
     while parent != root and parent.is_relative_to(root) and not any(parent.iterdir()):
         parent.rmdir()
         parent = parent.parent
-

@@ -48,6 +48,7 @@ ENTITY_KINDS: dict[type, str] = {
 }
 # SiteView mappings looked up by entity id: a lookup depends on that one entry only
 KEYED_MAPPINGS = {"photos": "photo", "logos": "logo", "audio": "audio"}
+_MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items()}
 EVENT_KEY: DepKey = ("event",)
 GLOBALS_KEY: DepKey = ("globals",)
 _build_numbers = itertools.count(1)
@@ -242,8 +243,8 @@ class Fingerprints:
         if kind == "graph":
             value = getattr(self.view.graph, key[1], _NOT_THERE)
             return self._unique() if value is _NOT_THERE else _hash(encode(value))
-        if kind in ("photo", "logo", "audio"):
-            mapping = getattr(self.view, {"photo": "photos", "logo": "logos", "audio": "audio"}[kind])
+        if kind in _MAPPING_OF_KIND:
+            mapping = getattr(self.view, _MAPPING_OF_KIND[kind])
             return _hash(encode(mapping.get(key[1], _NOT_THERE)))
         entity = self._entities.get(key)
         return self._unique() if entity is None else _hash(encode_fields(entity))
@@ -314,7 +315,10 @@ def _entity_index(view: SiteView) -> dict[DepKey, object]:
 
 def encode_fields(entity: object) -> tuple[object, ...]:
     """An entity's own fields; the entities it links to appear as references."""
-    return (type(entity).__name__, *(encode(getattr(entity, f)) for f in _field_names(type(entity))))
+    return (
+        type(entity).__name__,
+        *(encode(getattr(entity, f)) for f in _field_names(type(entity))),
+    )
 
 
 @functools.cache
