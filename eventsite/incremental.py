@@ -87,6 +87,8 @@ class _State:
 
     data: _Data
     theme: Theme
+    renderer: TrackingRenderer  # compiled templates, reused while the theme is unchanged
+    templates: TemplateDigests
     static: dict[str, bytes]
     records: dict[str, _PageRecord]
     digests: dict[DepKey, Digest]
@@ -180,8 +182,13 @@ class Rebuilder:
     ) -> _State:
         """Render the pages whose inputs changed since `previous`; reuse the others' bytes."""
         nav = navigation(data.view)
-        renderer = TrackingRenderer(theme, data.view, nav)
-        digests = Fingerprints(data.view, (nav, data.view.base_url), TemplateDigests(renderer.env))
+        if previous is not None and previous.theme is theme:
+            renderer, templates = previous.renderer, previous.templates
+            renderer.use_view(data.view, nav)
+        else:
+            renderer = TrackingRenderer(theme, data.view, nav)
+            templates = TemplateDigests(renderer.env)
+        digests = Fingerprints(data.view, (nav, data.view.base_url), templates)
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
         for page in data.pages:
@@ -199,6 +206,8 @@ class Rebuilder:
         return _State(
             data=data,
             theme=theme,
+            renderer=renderer,
+            templates=templates,
             static=static,
             records=records,
             digests={key: digests.digest(key) for key in wanted},

@@ -5,7 +5,9 @@ entity it reads an attribute of (session, speaker, track, room, session type, sp
 event), each attribute of the site view and the graph, each photo/logo/audio lookup by id, each
 template it loads, and each entity handed to a filter or a global function. The notes are
 `DepKey`s; `Fingerprints` gives each key a digest for one build, so a page must be rendered again
-exactly when the digest of one of its keys differs between two builds.
+exactly when the digest of one of its keys differs between two builds. A key names a whole
+entity (`("track", "3")`, when Python code such as a filter got the entity) or one attribute of it
+(`("session", "17", "title")`, when a template read that attribute).
 
 Anything the templates reach goes through one of these doors, because plain values (assets, grid
 items, sponsor groups, links) are always reached through a tracked owner whose digest covers them
@@ -29,6 +31,7 @@ import jinja2
 from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day
+from eventsite.render import filters
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
@@ -52,6 +55,8 @@ _MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items(
 EVENT_KEY: DepKey = ("event",)
 GLOBALS_KEY: DepKey = ("globals",)
 _build_numbers = itertools.count(1)
+# functions that only use an entity's identity (its output path), which never changes
+READS_IDENTITY_ONLY: frozenset[Callable[..., Any]] = frozenset({filters.url})
 
 
 def entity_key(obj: object) -> DepKey | None:
@@ -79,10 +84,18 @@ class Recorder:
             self.keys.add(key)
 
     def note_object(self, obj: object) -> None:
+        """The whole entity counts as read (it was handed to Python code)."""
         if self.keys is not None:
             key = entity_key(obj)
             if key is not None:
                 self.keys.add(key)
+
+    def note_attribute(self, obj: object, attribute: str) -> None:
+        """One attribute of an entity was read: only that attribute's value matters."""
+        if self.keys is not None:
+            key = entity_key(obj)
+            if key is not None:
+                self.keys.add((*key, attribute))
 
 
 class KeyedLookup(Mapping[str, Any]):
@@ -134,7 +147,7 @@ class TrackingEnvironment(jinja2.Environment):
         if cls is EventGraph:
             self.recorder.note(("graph", attribute))
         else:
-            self.recorder.note_object(obj)
+            self.recorder.note_attribute(obj, attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
@@ -143,6 +156,8 @@ class TrackingEnvironment(jinja2.Environment):
             return self._site_attribute(obj, argument)
         if cls is EventGraph:
             self.recorder.note(("graph", str(argument)))
+        elif isinstance(argument, str):
+            self.recorder.note_attribute(obj, argument)
         else:
             self.recorder.note_object(obj)
         return super().getitem(obj, argument)
@@ -174,7 +189,7 @@ def _is_module(value: object) -> bool:
 
 def _recording(function: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
     """Wrap a filter or global so entities passed to it count as read."""
-    if getattr(function, "_eventsite_recording", False):
+    if getattr(function, "_eventsite_recording", False) or function in READS_IDENTITY_ONLY:
         return function
 
     @functools.wraps(function)
@@ -198,6 +213,11 @@ class TrackingRenderer(HtmlRenderer):
         self.recorder = Recorder()
         assert isinstance(self.env, TrackingEnvironment)
         self.env.track(self.recorder)
+
+    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        """Render another load of the same theme's data, keeping the compiled templates."""
+        self.view = view
+        self.env.globals.update(site=view, event=view.event, nav=nav)
 
     def render_tracked(self, page: PageSpec) -> tuple[bytes, frozenset[DepKey]]:
         self.recorder.start()
@@ -237,7 +257,7 @@ class Fingerprints:
         if kind == "globals":
             return _hash(encode(self.globals_value))
         if kind == "event":
-            return _hash(encode_fields(self.view.event))
+            return self._entity_digest(self.view.event, key[1:])
         if kind == "site":
             return self._site_digest(key[1])
         if kind == "graph":
@@ -246,8 +266,15 @@ class Fingerprints:
         if kind in _MAPPING_OF_KIND:
             mapping = getattr(self.view, _MAPPING_OF_KIND[kind])
             return _hash(encode(mapping.get(key[1], _NOT_THERE)))
-        entity = self._entities.get(key)
-        return self._unique() if entity is None else _hash(encode_fields(entity))
+        entity = self._entities.get(key[:2])
+        return self._unique() if entity is None else self._entity_digest(entity, key[2:])
+
+    def _entity_digest(self, entity: object, attribute: DepKey) -> Digest:
+        """The whole entity's own fields, or the value of one attribute."""
+        if not attribute:
+            return _hash(encode_fields(entity))
+        value = getattr(entity, attribute[0], _NOT_THERE)
+        return self._unique() if callable(value) else _hash(encode(value))
 
     def _site_digest(self, attribute: str) -> Digest:
         value = getattr(self.view, attribute, _NOT_THERE)
