@@ -191,10 +191,11 @@ class Rebuilder:
         digests = Fingerprints(data.view, (nav, data.view.base_url), templates)
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
+        changed = _changed_keys(previous.digests, digests) if previous else frozenset()
         for page in data.pages:
             signature = page_signature(page)
             old = previous.records.get(page.path) if previous else None
-            if previous and old and _still_valid(old, signature, previous.digests, digests):
+            if previous and old and old.signature == signature and old.keys.isdisjoint(changed):
                 records[page.path], html[page.path] = old, previous.files[page.path]
                 continue
             html[page.path], keys = renderer.render_tracked(page)
@@ -251,15 +252,9 @@ class Rebuilder:
         self._disk_in_sync = True
 
 
-def _still_valid(
-    old: _PageRecord,
-    signature: Digest,
-    old_digests: dict[DepKey, Digest],
-    digests: Fingerprints,
-) -> bool:
-    if old.signature != signature:
-        return False
-    return all(old_digests.get(key) == digests.digest(key) for key in old.keys)
+def _changed_keys(old_digests: dict[DepKey, Digest], digests: Fingerprints) -> frozenset[DepKey]:
+    """The inputs read by the last build whose value is different now."""
+    return frozenset(key for key, old in old_digests.items() if digests.digest(key) != old)
 
 
 def _read_static(theme: Theme) -> dict[str, bytes]:
