@@ -111,12 +111,12 @@ def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
-    files.update(render_feeds(view, pages))
+    files.update(other_files(view, pages))
     return files
 
 
-def render_feeds(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
-    """The files made from the data alone, without the theme: calendars, schedules, sitemap."""
+def other_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
+    """The files that are not HTML pages: calendars, schedule exports, sitemap."""
     from eventsite.render import frab, ical, sitemap
 
     files = dict(ical.calendar_files(view))

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from eventsite import urls
-from eventsite.build import BuildOptions, fail_if_strict, load_graph, render_feeds
+from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
@@ -169,7 +169,7 @@ class Rebuilder:
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
-        feeds = render_feeds(view, pages)
+        feeds = other_files(view, pages)
         return _Data(graph, view, pages, dict(media.files), feeds, issues)
 
     def _render(
