@@ -117,9 +117,16 @@ def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str
 
 def other_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
     """The files that are not HTML pages: calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
+    from eventsite.render import ical
 
-    files = dict(ical.calendar_files(view))
+    return {**ical.calendar_files(view), **schedule_files(view, pages)}
+
+
+def schedule_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
+    """The whole-schedule exports (frab XML, c3voc JSON) and the sitemap."""
+    from eventsite.render import frab, sitemap
+
+    files: dict[str, bytes] = {}
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]

@@ -20,11 +20,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from eventsite import urls
-from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
+from eventsite.build import BuildOptions, fail_if_strict, load_graph, schedule_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
 from eventsite.model.graph import EventGraph
+from eventsite.render.calendar_cache import CalendarCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.tracking import (
@@ -55,6 +56,7 @@ class RebuildStats:
     sessions: int = 0
     speakers: int = 0
     hidden_sessions: int = 0
+    calendars_reused: int = 0  # calendar files whose inputs had not changed
 
     def summary(self) -> str:
         return (
@@ -103,6 +105,7 @@ class Rebuilder:
         self.output = options.output.absolute()
         self._state: _State | None = None
         self._disk_in_sync = False
+        self._calendars = CalendarCache()
 
     @property
     def files(self) -> Mapping[str, bytes]:
@@ -169,7 +172,7 @@ class Rebuilder:
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
-        feeds = other_files(view, pages)
+        feeds = {**self._calendars.calendar_files(view), **schedule_files(view, pages)}
         return _Data(graph, view, pages, dict(media.files), feeds, issues)
 
     def _render(
@@ -231,6 +234,7 @@ class Rebuilder:
         stats.issues = state.data.issues
         stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
         stats.hidden_sessions = graph.hidden_sessions
+        stats.calendars_reused = self._calendars.reused if stats.reloaded_data else 0
         stats.seconds = time.perf_counter() - started
         return stats
 
