@@ -57,7 +57,9 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--theme", help="built-in theme name or a theme folder")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
-    serve.add_argument("--poll", type=_seconds, default=30.0, help="API source: check every N s")
+    serve.add_argument(
+        "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
+    )
     _common_options(serve)
     return parser
 
@@ -68,7 +70,7 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _seconds(value: str) -> float:
+def _poll_seconds(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:

@@ -115,6 +115,9 @@ class Rebuilder:
     def source_path(self) -> Path:
         return Path(self.options.source).absolute()
 
+    def _source_is_url(self) -> bool:
+        return self.options.source.lower().startswith(("http://", "https://"))
+
     def theme_dirs(self) -> list[Path]:
         theme = self._state.theme if self._state else Theme.load(self.options.theme)
         return list(theme.watched_paths())
@@ -122,7 +125,7 @@ class Rebuilder:
     def build_all(self) -> RebuildStats:
         """Build everything from scratch and write the whole site atomically."""
         started = time.perf_counter()
-        check_output_dir(self.output, [self.source_path()])
+        check_output_dir(self.output, [] if self._source_is_url() else [self.source_path()])
         theme = Theme.load(self.options.theme)
         data = self._load_data()
         stats = RebuildStats(reloaded_data=True, reloaded_theme=True)
@@ -154,11 +157,11 @@ class Rebuilder:
         """Which inputs to load again: the data, the theme, or (for any other path) both."""
         if changed is None:
             return True, True
-        source = self.source_path()
+        source = None if self._source_is_url() else self.source_path()
         theme_dirs = [p.absolute() for p in theme.watched_paths()]
         data = themed = False
         for path in (Path(p).absolute() for p in changed):
-            in_source = path == source or path.is_relative_to(source)
+            in_source = source is not None and path.is_relative_to(source)
             in_theme = any(path.is_relative_to(d) for d in theme_dirs)
             data = data or in_source or not in_theme
             themed = themed or in_theme or not in_source
