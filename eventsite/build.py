@@ -7,6 +7,7 @@ orchestrates them and reports what happened.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,18 +116,18 @@ def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str
     return files
 
 
-def other_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
-    """The files that are not HTML pages: calendars, schedule exports, sitemap."""
-    from eventsite.render import ical
+def other_files(
+    view: SiteView,
+    pages: list[PageSpec],
+    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+) -> dict[str, bytes]:
+    """The files that are not HTML pages: calendars, schedule exports, sitemap.
 
-    return {**ical.calendar_files(view), **schedule_files(view, pages)}
+    `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
+    """
+    from eventsite.render import frab, ical, sitemap
 
-
-def schedule_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
-    """The whole-schedule exports (frab XML, c3voc JSON) and the sitemap."""
-    from eventsite.render import frab, sitemap
-
-    files: dict[str, bytes] = {}
+    files = dict((calendar_files or ical.calendar_files)(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from eventsite import urls
-from eventsite.build import BuildOptions, fail_if_strict, load_graph, schedule_files
+from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
@@ -175,7 +175,7 @@ class Rebuilder:
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
-        feeds = {**self._calendars.calendar_files(view), **schedule_files(view, pages)}
+        feeds = other_files(view, pages, self._calendars.calendar_files)
         return _Data(graph, view, pages, dict(media.files), feeds, issues)
 
     def _render(

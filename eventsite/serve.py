@@ -16,12 +16,14 @@ import argparse
 import contextlib
 import hashlib
 import mimetypes
+import os
 import queue
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,6 +373,8 @@ class _Preview:
         try:
             stats = self.rebuilder.rebuild(changed)
         except Exception as exc:  # any failure keeps the last good site and shows the reason
+            if not isinstance(exc, errors.EventsiteError) and os.environ.get("EVENTSITE_DEBUG"):
+                traceback.print_exc()
             failure = BuildFailure.from_error(exc)
             self.site.fail(failure)
             self.log(f"error: {failure.title}: {failure}")
