@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE
+from conftest import REAL_EXPORTS, SAMPLE, require_shared
 from sitecheck import site_files
 
 from eventsite import urls
@@ -317,4 +317,22 @@ def test_output_folder_removed_by_hand_is_written_again(export: Export, tmp_path
     shutil.rmtree(rebuilder.output)
     stats = rebuilder.rebuild([export.edit("tracks", _recolour_track)])
     assert stats.rendered and len(stats.rendered) < stats.pages
+    assert_same_as_clean(rebuilder, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["OSCAL2017", "OpenTechSummit2017"])
+def test_real_export_edits_match_clean_builds(name: str, tmp_path: Path) -> None:
+    require_shared()
+    export = Export(Path(shutil.copytree(REAL_EXPORTS / name, tmp_path / name)))
+    rebuilder = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "site"))
+    total = rebuilder.build_all().pages
+    target = export.public_session(1)
+
+    def retitle(sessions: list[dict[str, Any]]) -> None:
+        next(s for s in sessions if s["id"] == target["id"])["title"] = "Retitled <b>&</b>"
+
+    stats = rebuilder.rebuild([export.edit("sessions", retitle)])
+    assert 0 < len(stats.rendered) < total / 2
+    assert_same_as_clean(rebuilder, tmp_path)
+    stats = rebuilder.rebuild([export.edit("sessions", _unpublish_first)])
     assert_same_as_clean(rebuilder, tmp_path)
