@@ -244,8 +244,8 @@ class Fingerprints:
         self._entities = _entity_index(view)
 
     def digest(self, key: DepKey) -> Digest:
-        found = self._digests.get(key)
-        if found is None:
+        found = self._digests.get(key, _NOT_THERE)
+        if found is _NOT_THERE:
             found = self._digests[key] = self._compute(key)
         return found
 
