@@ -28,12 +28,16 @@ class CalendarCache:
 
     def calendar_files(self, view: SiteView) -> dict[str, bytes]:
         """The same files as `ical.calendar_files(view)`, reusing unchanged calendars."""
+        specs = getattr(ical, "calendar_specs", None)
+        if specs is None:  # an ical module without the per-calendar plan: make them all
+            self.reused = 0
+            return ical.calendar_files(view)
         stamp = ical.calendar_stamp(view)
         common = (encode_fields(view.event), encode(view.base_url), view.event_key, encode(stamp))
         session_digests: dict[DepKey, Digest] = {}
         made: dict[str, tuple[Digest, bytes]] = {}
         self.reused = 0
-        for path, name, sessions in ical.calendar_specs(view):
+        for path, name, sessions in specs(view):
             parts = [_session_digest(s, session_digests) for s in sessions]
             key = fingerprint_of((common, name, parts))
             previous = self._made.get(path)
