@@ -56,7 +56,7 @@ class RebuildStats:
     sessions: int = 0
     speakers: int = 0
     hidden_sessions: int = 0
-    calendars_reused: int = 0  # calendar files whose inputs had not changed
+    events_reused: int = 0  # calendar VEVENTs of unchanged sessions, reused
 
     def summary(self) -> str:
         return (
@@ -237,7 +237,7 @@ class Rebuilder:
         stats.issues = state.data.issues
         stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
         stats.hidden_sessions = graph.hidden_sessions
-        stats.calendars_reused = self._calendars.reused if stats.reloaded_data else 0
+        stats.events_reused = self._calendars.reused if stats.reloaded_data else 0
         stats.seconds = time.perf_counter() - started
         return stats
 
