@@ -61,6 +61,7 @@ class ServeOptions:
     poll: float = DEFAULT_POLL_SECONDS  # seconds between conditional requests to an API source
     debounce: float = DEBOUNCE_SECONDS
     temporary_output: bool = False  # remove the output folder on exit
+    verbose: bool = False  # print every problem found after each rebuild
     extra_files: list[Path] = field(default_factory=list)  # e.g. a config file: any change rebuilds
 
 
@@ -384,6 +385,9 @@ class _Preview:
             return
         self.site.publish(self.rebuilder.files)
         self.log(_summary(stats))
+        if self.options.verbose:
+            for issue in stats.issues:
+                self.log(f"  {issue.severity.name.lower()}: {issue}")
         if stats.written or before is not None:
             self.server.reload(_reload_path(stats.written))
         if stats.reloaded_theme:
@@ -445,6 +449,7 @@ def run_command(args: argparse.Namespace, source: str) -> int:
         port=args.port,
         poll=args.poll,
         temporary_output=args.output is None,
+        verbose=args.verbose,
     )
     serve(options, log=_printer(quiet=args.quiet))
     return 0
