@@ -13,13 +13,16 @@ A failed rebuild raises and changes nothing: the previous site stays on disk and
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from eventsite import urls
+from eventsite import history, urls
 from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
@@ -34,6 +37,7 @@ from eventsite.render.tracking import (
     Fingerprints,
     TemplateDigests,
     TrackingRenderer,
+    globals_value,
     page_signature,
 )
 from eventsite.render.view import SiteView, build_view
@@ -106,6 +110,19 @@ class Rebuilder:
         self._state: _State | None = None
         self._disk_in_sync = False
         self._calendars = CalendarCache()
+        self._history_dir: Path | None = None
+
+    def _history_home(self) -> Path:
+        """Where the previous change history is read from: a copy of the output folder's, taken
+        before the first build, so that every preview compares with the published history and
+        not with the preview before it (the way `eventsite build` into that folder would)."""
+        if self._history_dir is None:
+            self._history_dir = Path(tempfile.mkdtemp(prefix="eventsite-history-"))
+            weakref.finalize(self, shutil.rmtree, self._history_dir, True)
+            published = self.output / urls.CHANGES_JSON
+            if published.is_file():
+                shutil.copyfile(published, self._history_dir / urls.CHANGES_JSON)
+        return self._history_dir
 
     @property
     def files(self) -> Mapping[str, bytes]:
@@ -173,6 +190,10 @@ class Rebuilder:
         raw, graph = load_graph(self.options.source, issues, strict=self.options.strict)
         media = MediaResolver(raw.media, issues, self.options.fetch_remote)
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
+        update = history.update_history(
+            graph, view.event_key, self.options.previous, self._history_home(), issues
+        )
+        view.history = update.history
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
         feeds = other_files(view, pages, self._calendars.calendar_files)
@@ -194,7 +215,9 @@ class Rebuilder:
         else:
             renderer = TrackingRenderer(theme, data.view, nav)
             templates = TemplateDigests(renderer.env)
-        digests = Fingerprints(data.view, (nav, data.view.base_url), templates)
+        digests = Fingerprints(
+            data.view, (globals_value(renderer.env), data.view.base_url), templates
+        )
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
         changed = _changed_keys(previous.digests, digests) if previous else frozenset()

@@ -54,6 +54,7 @@ def export(tmp_path: Path) -> Export:
 
 def clean_build(source: Path, tmp_path: Path, theme: Path | None = None) -> dict[str, bytes]:
     out = tmp_path / "clean"
+    shutil.rmtree(out, ignore_errors=True)  # clean: no history of an earlier build either
     build(BuildOptions(source=str(source), output=out, theme=str(theme) if theme else None))
     return site_files(out)
 
@@ -335,3 +336,27 @@ def test_real_export_edits_match_clean_builds(name: str, tmp_path: Path) -> None
     assert_same_as_clean(rebuilder, tmp_path)
     stats = rebuilder.rebuild([export.edit("sessions", _unpublish_first)])
     assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_preview_compares_with_the_published_history(
+    export: Export, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1781100000")
+    published = tmp_path / "published"
+    build(BuildOptions(source=str(export.root), output=published))
+    shutil.copytree(published, tmp_path / "published-copy")
+    rebuilder = Rebuilder(BuildOptions(source=str(export.root), output=published))
+    rebuilder.build_all()
+    target = export.public_session(2)
+    for title in ("First retitle", "Second retitle"):
+
+        def retitle(sessions: list[dict[str, Any]], title: str = title) -> None:
+            next(s for s in sessions if s["id"] == target["id"])["title"] = title
+
+        rebuilder.rebuild([export.edit("sessions", retitle)])
+    clean = tmp_path / "clean"
+    shutil.copytree(tmp_path / "published-copy", clean)
+    build(BuildOptions(source=str(export.root), output=clean))
+    assert site_files(rebuilder.output) == site_files(clean)
+    changes = json.loads(rebuilder.files["changes.json"])
+    assert [c["kind"] for c in changes["changes"]] == ["retitled"]  # one, not one per preview

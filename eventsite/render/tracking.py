@@ -27,6 +27,7 @@ from typing import Any
 
 import jinja2
 
+from eventsite.model.changes import ChangeHistory
 from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day
@@ -52,7 +53,10 @@ ENTITY_KINDS: dict[type, str] = {
 KEYED_MAPPINGS = {"photos": "photo", "logos": "logo", "audio": "audio"}
 _MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items()}
 EVENT_KEY: DepKey = ("event",)
+HISTORY_KEY: DepKey = ("history",)
 GLOBALS_KEY: DepKey = ("globals",)
+# objects there is one of per build, tracked by attribute like entities
+_SINGLE_KEYS: dict[type, DepKey] = {Event: EVENT_KEY, ChangeHistory: HISTORY_KEY}
 _build_numbers = itertools.count(1)
 # functions that only use an entity's identity (its output path), which never changes
 READS_IDENTITY_ONLY: frozenset[Callable[..., Any]] = frozenset({filters.url})
@@ -61,7 +65,7 @@ READS_IDENTITY_ONLY: frozenset[Callable[..., Any]] = frozenset({filters.url})
 def entity_key(obj: object) -> DepKey | None:
     kind = ENTITY_KINDS.get(type(obj))
     if kind is None:
-        return EVENT_KEY if type(obj) is Event else None
+        return _SINGLE_KEYS.get(type(obj))
     return (kind, obj.date.isoformat()) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
 
 
@@ -213,11 +217,6 @@ class TrackingRenderer(HtmlRenderer):
         assert isinstance(self.env, TrackingEnvironment)
         self.env.track(self.recorder)
 
-    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
-        """Render another load of the same theme's data, keeping the compiled templates."""
-        self.view = view
-        self.env.globals.update(site=view, event=view.event, nav=nav)
-
     def render_tracked(self, page: PageSpec) -> tuple[bytes, frozenset[DepKey]]:
         self.recorder.start()
         try:
@@ -225,6 +224,15 @@ class TrackingRenderer(HtmlRenderer):
         finally:
             keys = self.recorder.stop()
         return html, keys
+
+
+def globals_value(env: jinja2.Environment) -> object:
+    """The data the templates get as globals besides the view and the event (nav, flags...)."""
+    return {
+        name: value
+        for name, value in sorted(env.globals.items())
+        if name not in ("site", "event") and not callable(value) and not _is_module(value)
+    }
 
 
 def page_signature(page: PageSpec) -> Digest:
@@ -257,6 +265,9 @@ class Fingerprints:
             return fingerprint_of(encode(self.globals_value))
         if kind == "event":
             return self._entity_digest(self.view.event, key[1:])
+        if kind == "history":
+            history = self.view.history
+            return self._unique() if history is None else self._entity_digest(history, key[1:])
         if kind == "site":
             return self._site_digest(key[1])
         if kind == "graph":
