@@ -10,8 +10,9 @@ memory is the sum of the RSS of the build's processes (the main one and its rend
 sampled every few milliseconds; counting shared copy-on-write pages once per process makes it
 an upper bound. Scenarios:
 
-- clean, cold cache: no output folder and an empty cache folder (XDG_CACHE_HOME points at a
-  folder of the benchmark, so whatever eventsite caches there starts empty);
+- clean, cold cache: no output folder and empty caches: the media cache (`.eventsite-cache/`
+  beside the output: downloaded and resized images) and the user cache folder (XDG_CACHE_HOME
+  points at a folder of the benchmark: compiled templates);
 - clean, warm cache: no output folder, the cache as the previous build left it;
 - no-change rebuild: the same build again over the site it made;
 - one-session edit in `serve`: the incremental rebuilder of `eventsite serve`, timed in-process
@@ -179,8 +180,10 @@ def _bench(name: str, export: Path, work: Path, runs: int, sessions: int) -> Res
     out = work / "site"
     cache = work / "cache"
     command = [sys.executable, "-m", "eventsite", "build", str(export), "-o", str(out), "-q"]
+    media_cache = work / ".eventsite-cache"  # eventsite's default: beside the output folder
     for _ in range(runs):
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(media_cache, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
         _measure(command, _env(cache), result.cold)
     for _ in range(runs):
@@ -292,9 +295,8 @@ def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
 
 def _rebuilder_factory() -> Callable[[Path, Path], object] | None:
     try:
-        from eventsite.incremental import Rebuilder  # type: ignore[import-not-found]
-
         from eventsite.build import BuildOptions
+        from eventsite.incremental import Rebuilder
     except ImportError:
         return None
 

@@ -7,21 +7,24 @@ orchestrates them and reports what happened.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eventsite import urls
+from eventsite import history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
-from eventsite.media import MediaResolver, RemoteFetcher
+from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
+from eventsite.model.changes import Change
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
 from eventsite.parallel import job_count, render_pages
+from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView, build_view
 from eventsite.sources import RawExport, open_source
-from eventsite.writer import SiteWriter, WriteStats, check_output_dir
+from eventsite.writer import SiteWriter, WriteStats, check_output_dir, write_site
 
 
 @dataclass(slots=True)
@@ -31,7 +34,11 @@ class BuildOptions:
     base_url: str | None = None
     theme: str | None = None
     strict: bool = False
-    fetch_remote: RemoteFetcher | None = None
+    fetch_remote: RemoteFetcher | None = None  # None: remote media get placeholders
+    media_cache: DerivedStore | None = None  # resized images kept between builds
+    progress: Progress = field(default_factory=Progress)
+    previous: str | None = None  # site folder, file or URL with the previous change history
+    check_links: bool = False
     jobs: int | None = None  # render processes; None: one per core for large sites
 
 
@@ -42,6 +49,7 @@ class BuildReport:
     source: str
     output: Path | None
     issues: IssueLog
+    event: str = ""
     sessions: int = 0
     hidden_sessions: int = 0
     speakers: int = 0
@@ -49,6 +57,8 @@ class BuildReport:
     files: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    revision: int = 0
+    changes: list[Change] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,7 +87,7 @@ def check(source: str, *, strict: bool = False) -> BuildReport:
     started = time.perf_counter()
     issues = IssueLog()
     raw, graph = load_graph(source, issues, strict=strict)
-    build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    build_view(graph, MediaResolver(raw.media, issues, resize=False), urls.BaseUrl())
     report = _report(source, None, graph, issues)
     report.seconds = time.perf_counter() - started
     return report
@@ -93,13 +103,24 @@ def build(options: BuildOptions) -> BuildReport:
     theme = Theme.load(options.theme)
     raw, graph = load_graph(options.source, issues, strict=options.strict)
     watch.lap("load")
-    media = MediaResolver(raw.media, issues, options.fetch_remote)
+    media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
+    media.prepare(image_requests(graph), options.progress)
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
+    update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
+    view.history, report.changes = update.history, update.changes
+    report.revision = update.history.revision
     pages = plan_pages(view)
     watch.lap("plan+media")
     fail_if_strict(issues, options.strict)
-    stats = render_and_write(options, view, pages, theme, media.files)
-    watch.lap("render+write")
+    if options.check_links:  # the link check needs every file at once, before writing
+        files = render_site(view, pages, theme, options.progress)
+        files.update(media.files)
+        linkcheck.fail_on_broken_links(files, _static_copies(theme))
+        watch.lap("render")
+        stats: WriteStats = write_site(options.output, files, _static_copies(theme))
+    else:
+        stats = render_and_write(options, view, pages, theme, media.files, watch.lap)
+    watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
     report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes
     report.seconds = time.perf_counter() - started
@@ -112,39 +133,57 @@ def render_and_write(
     pages: list[PageSpec],
     theme: Theme,
     media_files: dict[str, bytes],
+    rendered: Callable[[str], None] = lambda stage: None,
 ) -> WriteStats:
-    """Stages 6-7: render every file and write it as soon as it is made (pages in parallel)."""
+    """Stages 6-7: render every file and write it as soon as it is made (pages in parallel);
+    `rendered("render")` is called when every file is made, before the site is put in place."""
     writer = SiteWriter(options.output)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
-        render_pages(renderer, pages, writer, jobs, lambda: other_files(view, pages))
+        extra = lambda: other_files(view, pages)  # noqa: E731
+        render_pages(renderer, pages, writer, jobs, extra, options.progress)
         for path, data in sorted(media_files.items()):
             writer.write(path, data)
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)
+        rendered("render")
         return writer.finish()
     finally:
         writer.abort()
 
 
-def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
+def render_site(
+    view: SiteView, pages: list[PageSpec], theme: Theme, progress: Progress | None = None
+) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
     renderer = HtmlRenderer(theme, view, navigation(view))
-    files = {page.path: renderer.render(page) for page in pages}
+    files: dict[str, bytes] = {}
+    with (progress or Progress()).task("pages", len(pages)) as task:
+        for page in pages:
+            files[page.path] = renderer.render(page)
+            task.advance()
     files.update(other_files(view, pages))
     return files
 
 
-def other_files(view: SiteView, pages: list[PageSpec]) -> dict[str, bytes]:
-    """The files that are not HTML pages: calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
+def other_files(
+    view: SiteView,
+    pages: list[PageSpec],
+    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+) -> dict[str, bytes]:
+    """The files that are not HTML pages: calendars, schedule exports, sitemap, change history.
 
-    files = dict(ical.calendar_files(view))
+    `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
+    """
+    from eventsite.render import changes, frab, ical, sitemap
+
+    files = dict((calendar_files or ical.calendar_files)(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
+    files.update(changes.change_files(view))
     return files
 
 
@@ -169,6 +208,7 @@ def _report(
     report: BuildReport | None = None,
 ) -> BuildReport:
     report = report or BuildReport(source=source, output=output, issues=issues)
+    report.event = graph.event.name
     report.sessions = len(graph.sessions)
     report.hidden_sessions = graph.hidden_sessions
     report.speakers = len(graph.speakers)

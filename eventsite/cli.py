@@ -7,10 +7,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from eventsite import __version__
 from eventsite.errors import EventsiteError, UsageError
+from eventsite.progress import for_terminal
+
+if TYPE_CHECKING:
+    from eventsite.fetch.remote import RemoteMedia
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -50,11 +54,25 @@ def make_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="render processes (default: one per core for big sites)",
     )
+    _media_options(build)
+    _publishing_options(build)
     _common_options(build)
 
     check = commands.add_parser("check", help="validate an export without building")
     _source_argument(check)
     _common_options(check)
+
+    serve = commands.add_parser("serve", help="preview the site; rebuild and reload on changes")
+    serve.add_argument("source", nargs="?", help="export .zip, folder or API URL")
+    serve.add_argument("-o", "--output", type=Path, help="output folder (default: a temporary one)")
+    serve.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
+    serve.add_argument("--theme", help="built-in theme name or a theme folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
+    )
+    _common_options(serve)
     return parser
 
 
@@ -64,9 +82,56 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+def _poll_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.5 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"not a number of seconds from 0.5 to 86400: {value!r}")
+    return seconds
+
+
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+    )
+
+
+def _media_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("remote media (speaker photos, logos on other hosts)")
+    group.add_argument(
+        "--cache-dir", type=Path, help="media cache folder (default: .eventsite-cache beside -o)"
+    )
+    group.add_argument(
+        "--offline", action="store_true", help="no network: use the media cache or placeholders"
+    )
+    group.add_argument(
+        "--allow-private-media",
+        action="store_true",
+        help="allow media from private, loopback and link-local addresses (intranets, tests)",
+    )
+
+
+def _publishing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--previous",
+        metavar="PATH|URL",
+        help="the previous site (folder, changes.json or URL) to record schedule changes against "
+        "(default: the output folder)",
+    )
+    parser.add_argument(
+        "--check-links", action="store_true", help="fail on a broken internal link or asset"
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE.md", help="append a Markdown summary (CI job page)"
     )
 
 
@@ -98,11 +163,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     from eventsite.report import print_report
 
     source = args.source or str(bundled_sample())
+    if args.command == "serve":
+        from eventsite.serve import run_command
+
+        return run_command(args, source)
     if args.command == "check":
         report = pipeline.check(source, strict=args.strict)
         print_report(report, quiet=args.quiet, verbose=args.verbose)
         pipeline.fail_if_strict(report.issues, args.strict)
         return EXIT_OK
+    remote = remote_media(args)
     options = pipeline.BuildOptions(
         source=source,
         output=args.output,
@@ -110,7 +180,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         theme=args.theme,
         strict=args.strict,
         jobs=args.jobs,
+        fetch_remote=remote,
+        media_cache=remote.cache,
+        progress=for_terminal(quiet=args.quiet),
+        previous=args.previous,
+        check_links=args.check_links,
     )
-    report = pipeline.build(options)
+    from eventsite.ci_report import write_ci_reports
+
+    try:
+        report = pipeline.build(options)
+    except EventsiteError as exc:
+        write_ci_reports(args.report, args.summary, options, error=exc)
+        raise
+    write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
+    if not args.quiet and remote.stats.requested:
+        print(f"  {remote.stats.summary()}")
+    if remote.cache.write_error:
+        print(f"warning: {remote.cache.write_error}", file=sys.stderr)
     return EXIT_OK
+
+
+def remote_media(args: argparse.Namespace) -> RemoteMedia:
+    """The media fetcher and cache for `eventsite build`."""
+    from eventsite.fetch.remote import RemoteMedia
+
+    output = args.output.absolute()
+    cache_dir = args.cache_dir.absolute() if args.cache_dir else None
+    if cache_dir is not None and cache_dir.is_relative_to(output):
+        raise UsageError(f"--cache-dir {args.cache_dir} is inside the output folder {args.output}")
+    return RemoteMedia.for_output(
+        output, cache_dir=cache_dir, offline=args.offline, allow_private=args.allow_private_media
+    )

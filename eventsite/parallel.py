@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eventsite.errors import EventsiteError, ThemeError
+from eventsite.progress import Progress, Task
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.writer import SiteWriter, WriteState
 
@@ -45,6 +46,7 @@ def render_pages(
     writer: SiteWriter,
     jobs: int = 1,
     other_files: Callable[[], dict[str, bytes]] | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Render every page (and `other_files`) and hand it to `writer`, on `jobs` processes.
 
@@ -56,22 +58,29 @@ def render_pages(
     if other_files is not None:
         tasks.append(lambda: _write_all(other_files(), writer))
     if jobs <= 1 or len(pages) < 2:
-        _render_share(renderer, pages, writer)
+        with (progress or Progress()).task("pages", len(pages)) as bar:
+            _render_share(renderer, pages, writer, bar)
         for task in tasks:
             task()
         return
     first, rest = _first_of_each_template(pages)
-    _render_share(renderer, first, writer)  # compiles every template once, before forking
+    _render_share(renderer, first, writer, Task())  # compiles every template before forking
+    # page tasks report to `bar`: a no-op in the workers; in this process the real progress
+    # task, made after forking (a progress bar may run a thread, which must not be forked)
+    bar: Task = Task()
     size = max(4, len(rest) // (jobs * 64), -(-len(rest) // MAX_TASKS))
     for start in range(0, len(rest), size):
         chunk = rest[start : start + size]
-        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, writer))  # type: ignore[misc]
+        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, writer, bar))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
     workers = [_fork(lambda: queue.run(tasks), writer) for _ in range(jobs - 1)]
     queue.close_writing()
+    bar = (progress or Progress()).task("pages", len(pages))
+    bar.advance(len(first))
     try:
         queue.run(tasks)
     finally:
+        bar.close()
         results = [_collect(pid, fd) for pid, fd in workers]
         queue.close()
         for result in results:  # even after a failure: the writer must clean up their files
@@ -111,9 +120,12 @@ def _write_all(files: dict[str, bytes], writer: SiteWriter) -> None:
         writer.write(path, files[path])
 
 
-def _render_share(renderer: HtmlRenderer, pages: Sequence[PageSpec], writer: SiteWriter) -> None:
+def _render_share(
+    renderer: HtmlRenderer, pages: Sequence[PageSpec], writer: SiteWriter, bar: Task
+) -> None:
     for page in pages:
         writer.write(page.path, renderer.render(page))
+        bar.advance()
 
 
 def _first_of_each_template(

@@ -56,8 +56,16 @@ def assert_same_site(a: Path, b: Path) -> None:
     assert different == []
 
 
-def run_build(source: Path, out: Path, jobs: int | None = 1, theme: str | None = None):
-    return build(BuildOptions(source=str(source), output=out, jobs=jobs, theme=theme))
+def run_build(
+    source: Path,
+    out: Path,
+    jobs: int | None = 1,
+    theme: str | None = None,
+    previous: Path | None = None,
+):
+    options = BuildOptions(source=str(source), output=out, jobs=jobs, theme=theme)
+    options.previous = str(previous) if previous else None
+    return build(options)
 
 
 def test_parallel_build_is_byte_identical_to_single_process(export: Path, tmp_path: Path) -> None:
@@ -82,15 +90,18 @@ def edited_copy(export: Path, target: Path) -> Path:
 
 
 def test_in_place_rebuild_equals_clean_build_and_touches_only_changes(
-    export: Path, tmp_path: Path
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")  # the change history's clock
     site = tmp_path / "site"
     run_build(export, site, jobs=2)
     before = {p: os.stat(site / p).st_mtime_ns for p in tree(site)}
+    shutil.copytree(site, tmp_path / "previous")
     edited = edited_copy(export, tmp_path / "edited")
 
     report = run_build(edited, site, jobs=2)
-    run_build(edited, tmp_path / "clean-edited", jobs=1)
+    # the same build into a new folder, with the same previous site for the change history
+    run_build(edited, tmp_path / "clean-edited", jobs=1, previous=tmp_path / "previous")
     assert_same_site(site, tmp_path / "clean-edited")
     assert report.pages == len([p for p in tree(site) if p.endswith(".html")])
 
