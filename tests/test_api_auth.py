@@ -222,3 +222,20 @@ def test_secrets_appear_in_no_output_log_snapshot_or_site(
     ]
     assert leaks == []
     assert repr(ApiOptions(environ={"EVENTSITE_API_PASSWORD": PASSWORD})).count(PASSWORD) == 0
+
+
+def test_a_netrc_entry_never_replaces_the_token(
+    local_server: HTTPServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password elsewhere\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    token = make_jwt(time.time() + 3600)
+    url, _ = serve_export(local_server, "OSCAL2017", token=token)
+    monkeypatch.setenv("EVENTSITE_API_TOKEN", token)
+    assert main(["check", url]) == 0, capsys.readouterr().err
+    assert set(auth_headers(local_server)) == {f"JWT {token}"}

@@ -73,7 +73,7 @@ class ApiClient:
         self.options = options
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT})
-        self.session.trust_env = False  # no .netrc credentials sent to an arbitrary server
+        self.session.auth = _no_netrc  # proxies from the environment, but never ~/.netrc logins
         self.auth = TokenKeeper(credentials, options.auth_scheme, self._log_in)
         if credentials.any and not _is_private_channel_ok(target.event):
             log.warning(
@@ -306,6 +306,12 @@ class _Response:
             parts.append(chunk)
         content_type = raw.headers.get("Content-Type", "").split(";")[0].strip().lower()
         return cls(raw.status_code, raw.headers, b"".join(parts), content_type)
+
+
+def _no_netrc(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An auth hook that changes nothing; its presence stops requests from using ~/.netrc,
+    whose Basic credentials would replace the JWT and go to whatever server the URL names."""
+    return request
 
 
 def _chunks(raw: requests.Response) -> Iterator[bytes]:

@@ -81,7 +81,8 @@ def flatten_document(document: Mapping[str, Any], name: str, shown: str, base: s
         return flattener.resource(data, "data", expected)
     if not isinstance(data, list):
         raise SourceError(f"'data' must be a list of {expected!r} resources", file=shown)
-    return [flattener.resource(item, f"data[{i}]", expected) for i, item in enumerate(data)]
+    records = [flattener.resource(item, f"data[{i}]", expected) for i, item in enumerate(data)]
+    return [record for record in records if record.get("deleted-at") in (None, "")]
 
 
 def _raise_for_errors(document: Mapping[str, Any], shown: str) -> None:
