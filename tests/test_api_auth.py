@@ -197,16 +197,22 @@ def test_secrets_appear_in_no_output_log_snapshot_or_site(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    env_token = make_jwt(time.time() + 60)  # about to expire: warns, then is refused, log-in
-    url, api = serve_export(local_server, "OpenTechSummit2017", users={EMAIL: PASSWORD})
+    env_token = make_jwt(time.time() + 60)  # accepted, but about to expire: a warning
+    url, api = serve_export(
+        local_server, "OpenTechSummit2017", users={EMAIL: PASSWORD}, token=env_token
+    )
     monkeypatch.setenv("EVENTSITE_API_TOKEN", env_token)
-    monkeypatch.setenv("EVENTSITE_API_EMAIL", EMAIL)
-    monkeypatch.setenv("EVENTSITE_API_PASSWORD", PASSWORD)
     with caplog.at_level(logging.DEBUG):
-        assert main(["fetch", url, "-o", str(tmp_path / "s.zip")]) == 0
+        assert main(["check", url]) == 0  # the token alone: warned about, used
+        monkeypatch.setenv("EVENTSITE_API_EMAIL", EMAIL)
+        monkeypatch.setenv("EVENTSITE_API_PASSWORD", PASSWORD)
+        assert main(["fetch", url, "-o", str(tmp_path / "s.zip")]) == 0  # now: log-ins
         assert main(["build", str(tmp_path / "s.zip"), "-o", str(tmp_path / "site"), "-v"]) == 0
         assert main(["build", url, "-o", str(tmp_path / "live"), "-v"]) == 0
         assert main(["build", url + "x", "-o", str(tmp_path / "none")]) == 1
+        monkeypatch.setenv("EVENTSITE_API_PASSWORD", "wrong " + PASSWORD)
+        assert main(["check", url]) == 1
+    assert "the API token expires at" in caplog.text
     out, err = capsys.readouterr()
     assert api.issued
     secrets = [env_token, PASSWORD, *api.issued]
