@@ -47,6 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
     build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
     build.add_argument("--theme", help="built-in theme name or a theme folder")
+    _publishing_options(build)
     _common_options(build)
 
     check = commands.add_parser("check", help="validate an export without building")
@@ -95,6 +96,22 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _publishing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--previous",
+        metavar="PATH|URL",
+        help="the previous site (folder, changes.json or URL) to record schedule changes against "
+        "(default: the output folder)",
+    )
+    parser.add_argument(
+        "--check-links", action="store_true", help="fail on a broken internal link or asset"
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE.md", help="append a Markdown summary (CI job page)"
+    )
+
+
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="fail on any integrity warning")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -139,8 +156,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         theme=args.theme,
         strict=args.strict,
         api=api,
+        previous=args.previous,
+        check_links=args.check_links,
     )
-    report = pipeline.build(options)
+    from eventsite.ci_report import write_ci_reports
+
+    try:
+        report = pipeline.build(options)
+    except EventsiteError as exc:
+        write_ci_reports(args.report, args.summary, options, error=exc)
+        raise
+    write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     return EXIT_OK
 

@@ -208,3 +208,13 @@ def test_end_before_start_is_reported_and_clamped() -> None:
 )
 def test_rich_text_is_sanitised_without_double_escaping(source: str, expected: str) -> None:
     assert rich_text(source) == expected
+
+
+def test_plain_text_keeps_paragraphs_and_drops_hidden_content() -> None:
+    from eventsite.model.text import plain_text
+
+    html = "<p>A <em>x</em>.</p><ul><li>one</li><li>two</li></ul><script>alert(1)</script>"
+    assert plain_text(html) == "A x. one two"
+    assert plain_text(html, paragraphs=True) == "A x.\n\none\n\ntwo"
+    assert plain_text("Tom &amp; Jerry &lt;3") == "Tom & Jerry <3"
+    assert plain_text("word " * 50, limit=20) == "word word word word…"

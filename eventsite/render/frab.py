@@ -234,7 +234,8 @@ def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> Frab
 
 def _abstract_and_description(session: Session) -> tuple[str, str]:
     """frab's abstract is the short text, its description the long one (if it differs)."""
-    short, long = clean(plain(session.short_abstract)), clean(plain(session.long_abstract))
+    short = clean(plain(session.short_abstract, paragraphs=True))
+    long = clean(plain(session.long_abstract, paragraphs=True))
     abstract = short or long
     return abstract, long if long != abstract else ""
 

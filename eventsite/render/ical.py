@@ -118,7 +118,7 @@ def session_description(session: Session) -> str:
     if names:
         label = "Speaker" if len(names) == 1 else "Speakers"
         parts.append(f"{label}: {', '.join(names)}")
-    parts.append(plain(session.abstract))
+    parts.append(plain(session.abstract, paragraphs=True))
     return "\n\n".join(part for part in parts if part)
 
 
