@@ -27,8 +27,8 @@ from jsonapi_convert import convert_export  # noqa: E402
 from pytest_httpserver import HTTPServer  # noqa: E402
 
 from eventsite.build import BuildOptions, build  # noqa: E402
-from eventsite.fetch import fetch  # noqa: E402
 from eventsite.issues import IssueLog  # noqa: E402
+from eventsite.snapshot import fetch  # noqa: E402
 from eventsite.sources.api import ApiOptions  # noqa: E402
 
 REAL_EXPORTS = ROOT.parent / "shared" / "real_exports"

@@ -9,7 +9,7 @@ from eventsite.build import BuildReport
 from eventsite.issues import Severity
 
 if TYPE_CHECKING:
-    from eventsite.fetch import FetchReport
+    from eventsite.snapshot import FetchReport
 
 
 def print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = False) -> None:

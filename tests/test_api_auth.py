@@ -45,7 +45,7 @@ def test_an_unpublished_event_needs_a_token(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url, _ = serve_export(local_server, "OSCAL2017", token=make_jwt(time.time() + 3600))
-    code = main(["build", url, "-o", str(tmp_path / "site")])
+    code = main(["build", url, "-o", str(tmp_path / "site"), "--offline"])
     _, err = capsys.readouterr()
     assert code == 1
     assert f"{url}?include=social-links%2Cevent-copyright: HTTP 401 Unauthorized" in err
@@ -207,9 +207,14 @@ def test_secrets_appear_in_no_output_log_snapshot_or_site(
         monkeypatch.setenv("EVENTSITE_API_EMAIL", EMAIL)
         monkeypatch.setenv("EVENTSITE_API_PASSWORD", PASSWORD)
         assert main(["fetch", url, "-o", str(tmp_path / "s.zip")]) == 0  # now: log-ins
-        assert main(["build", str(tmp_path / "s.zip"), "-o", str(tmp_path / "site"), "-v"]) == 0
-        assert main(["build", url, "-o", str(tmp_path / "live"), "-v"]) == 0
-        assert main(["build", url + "x", "-o", str(tmp_path / "none")]) == 1
+        assert (
+            main(
+                ["build", str(tmp_path / "s.zip"), "-o", str(tmp_path / "site"), "-v", "--offline"]
+            )
+            == 0
+        )
+        assert main(["build", url, "-o", str(tmp_path / "live"), "-v", "--offline"]) == 0
+        assert main(["build", url + "x", "-o", str(tmp_path / "none"), "--offline"]) == 1
         monkeypatch.setenv("EVENTSITE_API_PASSWORD", "wrong " + PASSWORD)
         assert main(["check", url]) == 1
     assert "the API token expires at" in caplog.text

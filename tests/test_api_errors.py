@@ -22,7 +22,7 @@ EVENT = {"type": "event", "id": "1", "attributes": {"name": "X", "timezone": "UT
 def build(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
     """Run `eventsite build URL`, check the failure contract, return stderr."""
     started = time.monotonic()
-    code = main(["build", url, "-o", str(tmp_path / "site"), *extra])
+    code = main(["build", url, "-o", str(tmp_path / "site"), *extra, "--offline"])
     _, err = capsys.readouterr()
     assert code == 1, err
     assert url in err
@@ -264,7 +264,7 @@ def test_missing_sessions_collection_is_an_error(
 def test_a_url_that_is_not_an_event_url_is_a_usage_error(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["build", url, "-o", str(tmp_path / "site")])
+    code = main(["build", url, "-o", str(tmp_path / "site"), "--offline"])
     _, err = capsys.readouterr()
     if url.startswith("ftp:"):  # not a URL eventsite fetches: read as a (missing) path
         assert code == 1

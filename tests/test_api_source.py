@@ -157,8 +157,8 @@ def test_build_url_gives_the_site_of_the_legacy_export(
 ) -> None:
     url, _ = serve_export(local_server, export, page_size=7)
     legacy = export_without_media(export, tmp_path / "export")
-    assert run(["build", url, "-o", str(tmp_path / "api")], capsys)[0] == 0
-    assert run(["build", str(legacy), "-o", str(tmp_path / "zip")], capsys)[0] == 0
+    assert run(["build", url, "-o", str(tmp_path / "api"), "--offline"], capsys)[0] == 0
+    assert run(["build", str(legacy), "-o", str(tmp_path / "zip"), "--offline"], capsys)[0] == 0
     api_site, zip_site = site_files(tmp_path / "api"), site_files(tmp_path / "zip")
     sessions = [p for p in zip_site if p.startswith("sessions/") and p.endswith(".html")]
     assert len(sessions) == len(load_graph(str(legacy), IssueLog())[1].sessions)
@@ -173,7 +173,7 @@ def test_fetch_then_offline_build_is_byte_identical(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url, _ = serve_export(local_server, "OTS16", page_size=7)
-    assert run(["build", url, "-o", str(tmp_path / "live")], capsys)[0] == 0
+    assert run(["build", url, "-o", str(tmp_path / "live"), "--offline"], capsys)[0] == 0
     code, out, _ = run(["fetch", url, "-o", str(tmp_path / "export.zip")], capsys)
     assert code == 0
     assert "82 sessions" in out
@@ -182,8 +182,19 @@ def test_fetch_then_offline_build_is_byte_identical(
     assert run(["fetch", url, "-o", str(tmp_path / "folder")], capsys)[0] == 0
     local_server.clear()  # offline from here on: any request would now fail
 
-    assert run(["build", str(tmp_path / "export.zip"), "-o", str(tmp_path / "zip")], capsys)[0] == 0
-    assert run(["build", str(tmp_path / "folder"), "-o", str(tmp_path / "dir")], capsys)[0] == 0
+    assert (
+        run(
+            ["build", str(tmp_path / "export.zip"), "-o", str(tmp_path / "zip"), "--offline"],
+            capsys,
+        )[0]
+        == 0
+    )
+    assert (
+        run(["build", str(tmp_path / "folder"), "-o", str(tmp_path / "dir"), "--offline"], capsys)[
+            0
+        ]
+        == 0
+    )
     live = site_files(tmp_path / "live")
     assert len(live) > 100
     assert site_files(tmp_path / "zip") == live
