@@ -258,11 +258,17 @@ class ApiPoller:
     """Asks an API source whether it changed, with conditional requests, every `interval` s."""
 
     def __init__(
-        self, urls: list[str], interval: float, on_change: Callable[[], None], log: Log
+        self,
+        urls: list[str],
+        interval: float,
+        on_change: Callable[[], None],
+        log: Log,
+        auth_headers: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         import requests
 
         self.urls, self.interval, self._on_change, self._log = urls, interval, on_change, log
+        self._auth_headers = auth_headers or (lambda url: {})
         self._session = requests.Session()
         self._validators: dict[str, dict[str, str]] = {}
         self._digests: dict[str, str] = {}
@@ -289,7 +295,11 @@ class ApiPoller:
         import requests
 
         try:
-            response = self._session.get(url, headers=self._validators.get(url, {}), timeout=30)
+            headers = {**self._validators.get(url, {}), **self._auth_headers(url)}
+            response = self._session.get(url, headers=headers, timeout=30)
+        except errors.EventsiteError as exc:  # e.g. the log-in for a fresh token failed
+            self._log(f"poll: {redact(url)}: {exc}; trying again later")
+            return False
         except requests.RequestException as exc:
             self._log(f"poll: {redact(url)}: {type(exc).__name__}; trying again later")
             return False
@@ -343,8 +353,13 @@ class _Preview:
         self.watcher = FileWatcher(self.loop.notify, self._ignored)
         self.poller: ApiPoller | None = None
         if is_url(options.build.source):
+            api = options.build.api
             self.poller = ApiPoller(
-                [options.build.source], options.poll, lambda: self.loop.notify(None), log
+                [options.build.source],
+                options.poll,
+                lambda: self.loop.notify(None),
+                log,
+                (lambda url: api.client(url).auth.headers()) if api is not None else None,
             )
 
     def run(self) -> None:
