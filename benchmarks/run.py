@@ -15,8 +15,9 @@ an upper bound. Scenarios:
   points at a folder of the benchmark: compiled templates);
 - clean, warm cache: no output folder, the cache as the previous build left it;
 - no-change rebuild: the same build again over the site it made;
-- one-session edit in `serve`: the incremental rebuilder of `eventsite serve`, timed in-process
-  (pending until that API exists).
+- one-session edit in `serve`: the incremental rebuilder of `eventsite serve`
+  (`eventsite.incremental.Rebuilder`), timed in-process from the edited `sessions` file to the
+  site written (the browser reload that follows is not included).
 """
 
 from __future__ import annotations
@@ -66,20 +67,25 @@ FOSSASIASummit2016 and on a 2,000-session synthetic export, before each change:
   calendars and schedule exports as one task) from a shared pipe and write their own files.
   Output is byte-identical to a single-process build (tested).
 
-Largest costs left. In-process CPU at 2,000 sessions: HTML pages 1.33 s (session pages 0.65,
-speaker pages 0.39), frab XML and JSON 0.51 s, calendars 0.27 s (main's calendar module already
-renders each VEVENT once), media 0.23 s, load 0.16 s — 2.5 s, against 6.7 s of CPU for the whole
-process: the rest is mostly the kernel creating 6,351 files (0.1–0.6 ms each on this VM) and
-start-up. So the next steps are fewer, larger files where the format allows it, and Jinja's
+Where the time goes now (this run, after merging main's image resizing, change history and
+`serve`; pyinstrument on a warm FOSSASIASummit2016 build, 1.7 s): creating files dominates —
+the kernel spends 0.1–0.6 ms on each new file on this VM, and the site has 1,961 of them (526
+calendars and the other non-page files cost about 0.4 s to create); making calendars, frab XML/JSON and the change history
+take 0.36 s to make; HTML pages about 0.5 s of CPU over both processes; load 0.03 s. A cold
+build adds image resizing (about 2.5 s of CPU, in main's media stage, issue 4). So the next steps
+are fewer files where the formats allow it (one calendar per session is 491 files), and Jinja's
 per-page overhead (base template, footer include, `Context.call` for `url()`: about 150–200 µs a
 page), which fragment caching of the footer and of session list items could halve, at the price
-of template changes held back while the theme is being reworked. Peak RSS at 10,000 sessions is
-the sum over the main process and its worker, so copy-on-write pages count twice. Not measured
-here: remote media (issue 4) and the `serve` edit loop (issue 5, not on main yet).
+of template changes held back while the theme is being reworked. The one-session edit through
+`serve`'s incremental rebuilder (issue 5) takes longer than a clean warm build here (2.8 s for
+FOSSASIASummit2016, 59 s at 10,000 sessions), so it needs profiling of its own. Peak RSS is the
+sum over the main process and its worker (copy-on-write pages count twice) plus the media stage's
+thread pool.
 
-**The machine was shared**: other engineers' test suites kept the load average at 7–10 on the
-two cores during these runs, so wall times are several times the CPU times; the CPU column is
-the steadier signal, and the targets must be re-checked on an idle machine with the same command.
+**The machine was shared**: other engineers' test suites ran during these runs (load average
+between 1 and 6 on the two cores; an earlier run at load 7–10 gave wall times 2–4 times higher),
+so the CPU column is the steadier signal; re-check the targets on an idle machine with the same
+command.
 """
 
 sys.path.insert(0, str(REPO))
@@ -96,8 +102,11 @@ class Timing:
         if not self.seconds:
             return "–"
         low, high = min(self.seconds), max(self.seconds)
-        cpu = statistics.median(self.cpu) if self.cpu else 0.0
-        return f"{self.median:.3f} s ({low:.3f}–{high:.3f}; CPU {cpu:.2f} s)"
+        if not self.cpu:  # timed in-process: no separate CPU figure
+            return f"{self.median:.3f} s ({low:.3f}–{high:.3f})"
+        return (
+            f"{self.median:.3f} s ({low:.3f}–{high:.3f}; CPU {statistics.median(self.cpu):.2f} s)"
+        )
 
     @property
     def median(self) -> float:
