@@ -109,13 +109,14 @@ def build(options: BuildOptions) -> BuildReport:
 
 def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
+    from eventsite.render import frab, ical, search, sitemap
 
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
     files.update(ical.calendar_files(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
+    files[urls.SEARCH_INDEX] = search.search_index(view.graph.sessions)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
     return files

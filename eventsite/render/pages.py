@@ -10,7 +10,7 @@ import jinja2
 
 from eventsite import urls
 from eventsite.errors import ThemeError
-from eventsite.render import filters
+from eventsite.render import filters, structured
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
 
@@ -74,6 +74,7 @@ class HtmlRenderer:
         self.env = theme.environment()
         filters.install(self.env)
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        structured.install(self.env, view)
         self.view = view
 
     def render(self, page: PageSpec) -> bytes:
