@@ -44,17 +44,62 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
     build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
     build.add_argument("--theme", help="built-in theme name or a theme folder")
+    _publishing_options(build)
     _common_options(build)
 
     check = commands.add_parser("check", help="validate an export without building")
     _source_argument(check)
     _common_options(check)
+
+    serve = commands.add_parser("serve", help="preview the site; rebuild and reload on changes")
+    serve.add_argument("source", nargs="?", help="export .zip, folder or API URL")
+    serve.add_argument("-o", "--output", type=Path, help="output folder (default: a temporary one)")
+    serve.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
+    serve.add_argument("--theme", help="built-in theme name or a theme folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
+    )
+    _common_options(serve)
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+def _poll_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.5 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"not a number of seconds from 0.5 to 86400: {value!r}")
+    return seconds
 
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+    )
+
+
+def _publishing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--previous",
+        metavar="PATH|URL",
+        help="the previous site (folder, changes.json or URL) to record schedule changes against "
+        "(default: the output folder)",
+    )
+    parser.add_argument(
+        "--check-links", action="store_true", help="fail on a broken internal link or asset"
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE.md", help="append a Markdown summary (CI job page)"
     )
 
 
@@ -86,6 +131,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     from eventsite.report import print_report
 
     source = args.source or str(bundled_sample())
+    if args.command == "serve":
+        from eventsite.serve import run_command
+
+        return run_command(args, source)
     if args.command == "check":
         report = pipeline.check(source, strict=args.strict)
         print_report(report, quiet=args.quiet, verbose=args.verbose)
@@ -97,7 +146,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        previous=args.previous,
+        check_links=args.check_links,
     )
-    report = pipeline.build(options)
+    from eventsite.ci_report import write_ci_reports
+
+    try:
+        report = pipeline.build(options)
+    except EventsiteError as exc:
+        write_ci_reports(args.report, args.summary, options, error=exc)
+        raise
+    write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     return EXIT_OK

@@ -10,7 +10,7 @@ import jinja2
 
 from eventsite import urls
 from eventsite.errors import ThemeError
-from eventsite.render import filters, structured
+from eventsite.render import changes, filters, structured
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
 
@@ -40,6 +40,8 @@ def _fixed_pages(view: SiteView) -> Iterator[PageSpec]:
     yield PageSpec(urls.ROOMS, "rooms.html", {}, "Rooms")
     if view.event.code_of_conduct:
         yield PageSpec(urls.CODE_OF_CONDUCT, "code_of_conduct.html", {}, "Code of conduct")
+    if view.history is not None:
+        yield PageSpec(urls.CHANGES, "changes.html", changes.page_context(view), "Schedule changes")
     yield PageSpec(urls.NOT_FOUND, "404.html", {"absolute_root": True}, "Page not found")
 
 
@@ -70,11 +72,20 @@ def root_of(path: str) -> str:
 class HtmlRenderer:
     """Renders pages with one Jinja environment; templates compile once per build."""
 
+    environment_class: type[jinja2.Environment] = jinja2.Environment
+
     def __init__(self, theme: Theme, view: SiteView, nav: list[tuple[str, str]]) -> None:
-        self.env = theme.environment()
+        self.env = theme.environment(self.environment_class)
         filters.install(self.env)
+        self.use_view(view, nav)
+
+    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        """Render this view from now on; the compiled templates stay (`eventsite serve`)."""
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
         structured.install(self.env, view)
+        self.env.globals.pop("changes_flag", None)
+        if view.history is not None:
+            self.env.globals["changes_flag"] = changes.flag_data(view)
         self.view = view
 
     def render(self, page: PageSpec) -> bytes:
@@ -106,4 +117,6 @@ def navigation(view: SiteView) -> list[tuple[str, str]]:
         items.append(("Tracks", urls.TRACKS))
     if view.graph.rooms:
         items.append(("Rooms", urls.ROOMS))
+    if view.history is not None and view.history.revisions:
+        items.append(("Changes", urls.CHANGES))
     return items
