@@ -257,6 +257,7 @@ def test_starred_sessions_download_as_ics_with_the_site_calendar_uids(
     open_page(page, sample_site, "schedule/index.html")
     for session in chosen:
         star_button(page, session.id).click()
+    page.click(".star-tools summary")
     with page.expect_download() as info:
         page.click("[data-download-ics]")
     download = info.value

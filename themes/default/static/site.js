@@ -47,7 +47,11 @@
     return title ? title.textContent.trim() : "";
   }
   function addStarButtons() {
+    all("[data-star]").forEach(function (button) {  // rendered by the template
+      button.addEventListener("click", function () { toggleStar(button.dataset.star); });
+    });
     all("[data-session]").forEach(function (element) {
+      if (one("[data-star]", element)) return;
       var id = element.dataset.session, big = element.tagName === "ARTICLE";
       var button = document.createElement("button");
       var glyph = document.createElement("span");
@@ -68,10 +72,12 @@
   function refreshStars() {
     var ids = readStars(), starred = idSet(ids);
     all("[data-star]").forEach(function (button) {
-      button.setAttribute("aria-pressed", String(starred.has(button.dataset.star)));
+      var pressed = String(starred.has(button.dataset.star));
+      if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
     });
     all("[data-session]").forEach(function (element) {
-      element.classList.toggle("is-starred", starred.has(element.dataset.session));
+      var on = starred.has(element.dataset.session);
+      if (element.classList.contains("is-starred") !== on) element.classList.toggle("is-starred", on);
     });
     all("[data-star-count]").forEach(function (count) { count.textContent = String(ids.length); });
     if (finder) finder.refresh();
@@ -108,28 +114,31 @@
     return parts.year + "-" + parts.month + "-" + parts.day;
   }
   function timeMode() { return load(TIME_KEY) === "local" ? "local" : "event"; }
+  var eventTexts = new Map();  // element -> its text in event time, once converted
   function applyTimeMode() {
     var local = timeMode() === "local";
+    all("[data-time-mode]").forEach(function (select) { select.value = timeMode(); });
+    if (!local) {  // pages are written in event time: only undo what was converted
+      eventTexts.forEach(function (text, element) { element.textContent = text; });
+      eventTexts.clear();
+      return;
+    }
     all("time[datetime]").forEach(function (element) {
       var stamp = element.getAttribute("datetime");
       if (stamp.indexOf("T") < 0) return;  // a date, not a moment
-      if (element.dataset.eventText === undefined) {
+      if (!eventTexts.has(element)) {
         if (!/^\d\d:\d\d$/.test(element.textContent.trim())) return;
-        element.dataset.eventText = element.textContent;
+        eventTexts.set(element, element.textContent);
       }
-      if (!local) { element.textContent = element.dataset.eventText; return; }
       var moment = new Date(stamp), text = clock.format(moment);
       // a session on another calendar day where the visitor is says which day
       if (localDate(moment) !== stamp.slice(0, 10)) text += " " + weekday.format(moment);
       element.textContent = text;
     });
     all(".tz-note").forEach(function (note) {
-      if (note.dataset.eventText === undefined) note.dataset.eventText = note.textContent;
-      note.textContent = local
-        ? "Times are shown in your time zone (" + localZone + ")."
-        : note.dataset.eventText;
+      if (!eventTexts.has(note)) eventTexts.set(note, note.textContent);
+      note.textContent = "Times are shown in your time zone (" + localZone + ").";
     });
-    all("[data-time-mode]").forEach(function (select) { select.value = timeMode(); });
   }
   function setupTimeMode() {
     all("[data-time-mode]").forEach(function (select) {
@@ -271,6 +280,7 @@
     var blocks = all("[data-day]");
     var selects = ["day", "track", "room", "type"].filter(function (name) { return fields[name]; });
     var index = null, indexRequested = false, haystacks = new Map(), shared = null;
+    var narrowed = false;  // whether anything is hidden or dimmed now
 
     function loadIndex() {
       if (indexRequested || !box.dataset.index) return;
@@ -316,6 +326,11 @@
     function apply() {
       var current = state(), starred = idSet(readStars());
       var words = normalise(current.q).split(/\s+/).filter(Boolean);
+      var filtered = shared || words.length || current.starred || selects.some(function (name) {
+        return current[name];
+      });
+      if (!filtered && !narrowed) { status.textContent = ""; return; }  // the page as written
+      narrowed = !!filtered;
       if (words.length) loadIndex();
       var shown = new Set(), total = new Set();
       items.forEach(function (element) {
@@ -326,15 +341,11 @@
         else element.hidden = !ok;
       });
       blocks.forEach(function (block) { block.hidden = !one(".session-item:not([hidden])", block); });
-      var filtered = shared || words.length || current.starred || selects.some(function (name) {
-        return current[name];
-      });
       status.textContent = !filtered ? ""
         : current.starred && !shared && starred.size === 0
           ? "You have not starred any sessions yet: use the ☆ buttons."
           : shown.size ? "Showing " + shown.size + " of " + total.size + " sessions."
             : "No sessions match. Clear the filters to see them all.";
-      root.classList.toggle("is-filtered", !!filtered);
     }
     function writeHash() {
       var current = state(), params = new URLSearchParams();
@@ -373,8 +384,10 @@
     function updateTools() {
       var ids = readStars();
       if (!tools) return;
-      tools.hidden = ids.length === 0;
-      shareLink.value = location.href.split("#")[0] + "#stars=" + ids.map(encodeURIComponent).join(",");
+      all("button", tools).forEach(function (button) { button.disabled = ids.length === 0; });
+      shareLink.value = ids.length
+        ? location.href.split("#")[0] + "#stars=" + ids.map(encodeURIComponent).join(",") : "";
+      if (fields.starred.checked && ids.length) tools.open = true;
     }
     function changed() { writeHash(); apply(); }
 
@@ -410,7 +423,6 @@
         fields.q.focus();
       }
     });
-    box.hidden = false;
     readHash();
     if (fields.q.value) loadIndex();
     apply();
@@ -418,7 +430,6 @@
   }
 
   // ---------------------------------------------------------------- start
-  all("[data-prefs]").forEach(function (prefs) { prefs.hidden = false; });
   setupScheme();
   addStarButtons();
   var box = one("[data-finder]");
