@@ -14,10 +14,11 @@ from pathlib import Path
 from eventsite import history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
-from eventsite.media import MediaResolver, RemoteFetcher
+from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
+from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView, build_view
@@ -32,7 +33,9 @@ class BuildOptions:
     base_url: str | None = None
     theme: str | None = None
     strict: bool = False
-    fetch_remote: RemoteFetcher | None = None
+    fetch_remote: RemoteFetcher | None = None  # None: remote media get placeholders
+    media_cache: DerivedStore | None = None  # resized images kept between builds
+    progress: Progress = field(default_factory=Progress)
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
 
@@ -82,7 +85,7 @@ def check(source: str, *, strict: bool = False) -> BuildReport:
     started = time.perf_counter()
     issues = IssueLog()
     raw, graph = load_graph(source, issues, strict=strict)
-    build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    build_view(graph, MediaResolver(raw.media, issues, resize=False), urls.BaseUrl())
     report = _report(source, None, graph, issues)
     report.seconds = time.perf_counter() - started
     return report
@@ -98,7 +101,8 @@ def build(options: BuildOptions) -> BuildReport:
     theme = Theme.load(options.theme)
     raw, graph = load_graph(options.source, issues, strict=options.strict)
     watch.lap("load")
-    media = MediaResolver(raw.media, issues, options.fetch_remote)
+    media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
+    media.prepare(image_requests(graph), options.progress)
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
     update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
     view.history, report.changes = update.history, update.changes
@@ -106,7 +110,7 @@ def build(options: BuildOptions) -> BuildReport:
     pages = plan_pages(view)
     watch.lap("plan+media")
     fail_if_strict(issues, options.strict)
-    files = render_site(view, pages, theme)
+    files = render_site(view, pages, theme, options.progress)
     files.update(media.files)
     if options.check_links:
         linkcheck.fail_on_broken_links(files, _static_copies(theme))
@@ -119,10 +123,16 @@ def build(options: BuildOptions) -> BuildReport:
     return report
 
 
-def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
+def render_site(
+    view: SiteView, pages: list[PageSpec], theme: Theme, progress: Progress | None = None
+) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
     renderer = HtmlRenderer(theme, view, navigation(view))
-    files = {page.path: renderer.render(page) for page in pages}
+    files: dict[str, bytes] = {}
+    with (progress or Progress()).task("pages", len(pages)) as task:
+        for page in pages:
+            files[page.path] = renderer.render(page)
+            task.advance()
     files.update(other_files(view, pages))
     return files
 

@@ -7,10 +7,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from eventsite import __version__
 from eventsite.errors import EventsiteError, UsageError
+from eventsite.progress import for_terminal
+
+if TYPE_CHECKING:
+    from eventsite.fetch.remote import RemoteMedia
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -44,6 +48,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
     build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
     build.add_argument("--theme", help="built-in theme name or a theme folder")
+    _media_options(build)
     _publishing_options(build)
     _common_options(build)
 
@@ -84,6 +89,21 @@ def _poll_seconds(value: str) -> float:
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+    )
+
+
+def _media_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("remote media (speaker photos, logos on other hosts)")
+    group.add_argument(
+        "--cache-dir", type=Path, help="media cache folder (default: .eventsite-cache beside -o)"
+    )
+    group.add_argument(
+        "--offline", action="store_true", help="no network: use the media cache or placeholders"
+    )
+    group.add_argument(
+        "--allow-private-media",
+        action="store_true",
+        help="allow media from private, loopback and link-local addresses (intranets, tests)",
     )
 
 
@@ -140,12 +160,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         print_report(report, quiet=args.quiet, verbose=args.verbose)
         pipeline.fail_if_strict(report.issues, args.strict)
         return EXIT_OK
+    remote = remote_media(args)
     options = pipeline.BuildOptions(
         source=source,
         output=args.output,
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        fetch_remote=remote,
+        media_cache=remote.cache,
+        progress=for_terminal(quiet=args.quiet),
         previous=args.previous,
         check_links=args.check_links,
     )
@@ -158,4 +182,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise
     write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
+    if not args.quiet and remote.stats.requested:
+        print(f"  {remote.stats.summary()}")
+    if remote.cache.write_error:
+        print(f"warning: {remote.cache.write_error}", file=sys.stderr)
     return EXIT_OK
+
+
+def remote_media(args: argparse.Namespace) -> RemoteMedia:
+    """The media fetcher and cache for `eventsite build`."""
+    from eventsite.fetch.remote import RemoteMedia
+
+    output = args.output.absolute()
+    cache_dir = args.cache_dir.absolute() if args.cache_dir else None
+    if cache_dir is not None and cache_dir.is_relative_to(output):
+        raise UsageError(f"--cache-dir {args.cache_dir} is inside the output folder {args.output}")
+    return RemoteMedia.for_output(
+        output, cache_dir=cache_dir, offline=args.offline, allow_private=args.allow_private_media
+    )
