@@ -313,6 +313,10 @@ def test_now_and_next_highlight_and_jump_during_the_event(
     assert running
     page.clock.set_fixed_time(moment)
     open_page(page, sample_site, f"schedule/{moment.date().isoformat()}.html")
+    in_view = (
+        "e => { const r = e.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }"
+    )
+    assert page.locator(".grid-session.is-now, .grid-session.is-next").first.evaluate(in_view)
     now_ids = page.locator(".session-item.is-now").evaluate_all(
         "els => els.map(e => e.dataset.session)"
     )

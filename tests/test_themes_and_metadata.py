@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from conftest import SAMPLE
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,6 +97,10 @@ def test_the_builtin_contrast_theme_extends_the_default(
     page.goto((out / "index.html").as_uri())
     background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
     assert background == "rgb(0, 0, 0)"
+    for rel in ("index.html", "schedule/index.html"):
+        page.goto((out / rel).as_uri())
+        violations = Axe().run(page).response["violations"]
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
     context.close()
 
 
