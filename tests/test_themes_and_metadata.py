@@ -55,6 +55,11 @@ def override_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '<meta name="x-theme" content="mine">\n'
     )
     (theme / "static" / "mine.css").write_text(":root { --accent: rgb(120, 20, 60); }\n")
+    # a list item of its own, without the default theme's star button
+    (theme / "templates" / "partials" / "session_item.html").write_text(
+        '<li class="session-item mine" data-session="{{ s.id }}">'
+        '<a class="title" href="{{ url(s) }}">{{ s.title }}</a></li>\n'
+    )
     out = tmp_path_factory.mktemp("override") / "site"
     assert main(["build", str(SAMPLE), "-o", str(out), "--theme", str(theme), "-q"]) == 0
     return out
@@ -77,7 +82,11 @@ def test_a_theme_folder_overrides_only_what_it_holds(
         "e => getComputedStyle(e).color"
     )
     assert link_color == "rgb(120, 20, 60)"
-    page.locator("button.star").first.click()  # the default theme's script still runs
+    items = page.locator(".session-item.mine")
+    assert items.count() == len(list((override_site / "sessions").glob("*.html")))
+    # the default theme's script still runs, and adds the star buttons the template left out
+    assert items.locator("button.star").count() == items.count()
+    items.first.locator("button.star").click()
     assert page.locator("[data-star-count]").inner_text() == "1"
     context.close()
 

@@ -46,25 +46,31 @@
     var title = one(".title, h1", element);
     return title ? title.textContent.trim() : "";
   }
-  function addStarButtons() {
-    all("[data-star]").forEach(function (button) {  // rendered by the template
-      button.addEventListener("click", function () { toggleStar(button.dataset.star); });
+  function makeStarButton(id, big, title) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = big ? "button star star-big" : "star";
+    button.dataset.star = id;
+    button.setAttribute("aria-pressed", "false");
+    if (!big) { button.setAttribute("aria-label", "Star " + title); return button; }
+    var glyph = document.createElement("span");
+    glyph.className = "star-glyph";
+    glyph.setAttribute("aria-hidden", "true");
+    button.appendChild(glyph);
+    button.appendChild(document.createTextNode(" Star this session"));
+    return button;
+  }
+  function setupStarButtons() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-star]");
+      if (button) toggleStar(button.dataset.star);
     });
+    // the default templates render the buttons, so there is no layout work here; a theme's
+    // templates may leave them out and get them added
     all("[data-session]").forEach(function (element) {
       if (one("[data-star]", element)) return;
-      var id = element.dataset.session, big = element.tagName === "ARTICLE";
-      var button = document.createElement("button");
-      var glyph = document.createElement("span");
-      button.type = "button";
-      button.className = big ? "button star star-big" : "star";
-      button.dataset.star = id;
-      button.setAttribute("aria-pressed", "false");
-      glyph.className = "star-glyph";
-      glyph.setAttribute("aria-hidden", "true");
-      button.appendChild(glyph);
-      if (big) button.appendChild(document.createTextNode(" Star this session"));
-      else button.setAttribute("aria-label", "Star " + titleOf(element));
-      button.addEventListener("click", function () { toggleStar(id); });
+      var big = element.tagName === "ARTICLE";
+      var button = makeStarButton(element.dataset.session, big, titleOf(element));
       if (big) (one("header", element) || element).appendChild(button);
       else element.insertBefore(button, element.firstChild);
     });
@@ -431,7 +437,7 @@
 
   // ---------------------------------------------------------------- start
   setupScheme();
-  addStarButtons();
+  setupStarButtons();
   var box = one("[data-finder]");
   if (box) finder = Finder(box);
   setupTimeMode();
