@@ -22,7 +22,8 @@ from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView, build_view
-from eventsite.sources import RawExport, open_source
+from eventsite.sources import RawExport, is_url, open_source
+from eventsite.sources.api import ApiOptions
 from eventsite.writer import WriteStats, check_output_dir, write_site
 
 
@@ -36,6 +37,7 @@ class BuildOptions:
     fetch_remote: RemoteFetcher | None = None  # None: remote media get placeholders
     media_cache: DerivedStore | None = None  # resized images kept between builds
     progress: Progress = field(default_factory=Progress)
+    api: ApiOptions | None = None  # for an event URL: auth scheme, timeouts, reused clients
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
 
@@ -72,19 +74,19 @@ class _Stopwatch:
 
 
 def load_graph(
-    source: str, issues: IssueLog, *, strict: bool = False
+    source: str, issues: IssueLog, *, strict: bool = False, api: ApiOptions | None = None
 ) -> tuple[RawExport, EventGraph]:
     """Stages 1-3: read the export, normalise it and resolve the graph."""
-    raw = open_source(source, issues)
+    raw = open_source(source, issues, api=api)
     data = normalise(raw.documents, issues, raw.files, strict=strict)
     return raw, resolve(data, issues)
 
 
-def check(source: str, *, strict: bool = False) -> BuildReport:
+def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:
     """Validate an export without writing anything."""
     started = time.perf_counter()
     issues = IssueLog()
-    raw, graph = load_graph(source, issues, strict=strict)
+    raw, graph = load_graph(source, issues, strict=strict, api=api)
     build_view(graph, MediaResolver(raw.media, issues, resize=False), urls.BaseUrl())
     report = _report(source, None, graph, issues)
     report.seconds = time.perf_counter() - started
@@ -97,9 +99,9 @@ def build(options: BuildOptions) -> BuildReport:
     issues = IssueLog()
     report = BuildReport(source=options.source, output=options.output, issues=issues)
     watch = _Stopwatch(report)
-    check_output_dir(options.output, [Path(options.source)])
+    check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    raw, graph = load_graph(options.source, issues, strict=options.strict)
+    raw, graph = load_graph(options.source, issues, strict=options.strict, api=options.api)
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)

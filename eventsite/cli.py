@@ -15,6 +15,7 @@ from eventsite.progress import for_terminal
 
 if TYPE_CHECKING:
     from eventsite.fetch.remote import RemoteMedia
+    from eventsite.sources.api import ApiOptions
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -56,6 +57,10 @@ def make_parser() -> argparse.ArgumentParser:
     _source_argument(check)
     _common_options(check)
 
+    fetch = commands.add_parser("fetch", help="save a live event as an export build reads offline")
+    fetch.add_argument("source", metavar="URL", help="event URL, e.g. https://host/v1/events/ID")
+    fetch.add_argument("-o", "--output", type=Path, required=True, help="snapshot .zip or folder")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     serve = commands.add_parser("serve", help="preview the site; rebuild and reload on changes")
     serve.add_argument("source", nargs="?", help="export .zip, folder or API URL")
     serve.add_argument("-o", "--output", type=Path, help="output folder (default: a temporary one)")
@@ -67,6 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
         "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
     )
     _common_options(serve)
+    for command in (build, check, fetch, serve):
+        _api_options(command)
     return parser
 
 
@@ -88,8 +95,35 @@ def _poll_seconds(value: str) -> float:
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+        "source", nargs="?", help="export .zip, folder or event URL (default: the bundled sample)"
     )
+
+
+def _api_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "live API",
+        "credentials come only from EVENTSITE_API_TOKEN, or EVENTSITE_API_EMAIL and "
+        "EVENTSITE_API_PASSWORD",
+    )
+    group.add_argument(
+        "--auth-scheme",
+        choices=("JWT", "Bearer"),
+        default="JWT",
+        help="Authorization header type (Open Event servers use JWT)",
+    )
+    group.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds to wait for the server to answer"
+    )
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return seconds
 
 
 def _media_options(parser: argparse.ArgumentParser) -> None:
@@ -149,14 +183,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from eventsite import build as pipeline
     from eventsite.report import print_report
+    from eventsite.sources.api import ApiOptions
 
+    api = ApiOptions(auth_scheme=args.auth_scheme, timeout=args.timeout)
+    if args.command == "fetch":
+        return _fetch(args, api)
     source = args.source or str(bundled_sample())
     if args.command == "serve":
         from eventsite.serve import run_command
 
         return run_command(args, source)
     if args.command == "check":
-        report = pipeline.check(source, strict=args.strict)
+        report = pipeline.check(source, strict=args.strict, api=api)
         print_report(report, quiet=args.quiet, verbose=args.verbose)
         pipeline.fail_if_strict(report.issues, args.strict)
         return EXIT_OK
@@ -167,6 +205,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        api=api,
         fetch_remote=remote,
         media_cache=remote.cache,
         progress=for_terminal(quiet=args.quiet),
@@ -186,6 +225,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"  {remote.stats.summary()}")
     if remote.cache.write_error:
         print(f"warning: {remote.cache.write_error}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _fetch(args: argparse.Namespace, api: ApiOptions) -> int:
+    from eventsite.report import print_fetch_report
+    from eventsite.snapshot import fetch
+
+    print_fetch_report(fetch(args.source, args.output, api), quiet=args.quiet)
     return EXIT_OK
 
 

@@ -187,7 +187,9 @@ class Rebuilder:
     def _load_data(self) -> _Data:
         """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
         issues = IssueLog()
-        raw, graph = load_graph(self.options.source, issues, strict=self.options.strict)
+        raw, graph = load_graph(
+            self.options.source, issues, strict=self.options.strict, api=self.options.api
+        )
         media = MediaResolver(
             raw.media, issues, self.options.fetch_remote, derived=self.options.media_cache
         )
