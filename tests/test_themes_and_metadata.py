@@ -216,3 +216,21 @@ def test_search_index_holds_public_sessions_only_and_is_a_script(
     speakers = json.loads((SAMPLE / "speakers").read_text(encoding="utf-8"))
     emails = [s["email"].lower() for s in speakers if s.get("email")]
     assert emails and not [e for e in emails if e in text] and "@" not in text
+
+
+def test_filter_links_pass_the_link_check_and_element_fragments_still_count(
+    tmp_path: Path,
+) -> None:
+    from eventsite.linkcheck import broken_links
+
+    out = tmp_path / "site"
+    assert main(["build", str(SAMPLE), "-o", str(out), "--check-links", "-q"]) == 0
+    assert "../schedule/index.html#room=" in (out / "rooms" / "1.html").read_text("utf-8")
+    schedule = (out / "schedule" / "index.html").read_bytes()
+    files = {
+        "rooms/1.html": b'<a href="../schedule/index.html#room=1&amp;day=2026-06-11">r</a>'
+        b'<a href="../schedule/index.html#nowhere">x</a>',
+        "schedule/index.html": schedule,
+    }
+    problems = [(p.link, p.reason) for p in broken_links(files, {}) if p.page == "rooms/1.html"]
+    assert problems == [("../schedule/index.html#nowhere", "no element with id 'nowhere'")]
