@@ -19,6 +19,12 @@ from eventsite.sources.base import (
 )
 
 MAX_MEMBERS = 50_000
+# a central directory entry is 46 bytes plus name, extra field and comment (each < 64 KiB);
+# refusing huge directories before zipfile parses them bounds memory for "billion member" zips
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 512
+EOCD_SIGNATURE = b"PK\x05\x06"
+ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+EOCD_SEARCH_BYTES = 22 + 0xFFFF  # the end record plus the longest archive comment
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # what all members may inflate to, together
 CHUNK = 1 << 16
 
@@ -26,6 +32,7 @@ CHUNK = 1 << 16
 def read_archive(path: Path, issues: IssueLog) -> RawExport:
     """Read the JSON documents of an export zip and index its media members."""
     file = str(path)
+    _check_directory_size(path, file)
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -47,7 +54,13 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
             rel = info.filename[len(prefix) :]
             doc_name = _document_name(rel)
             if doc_name and doc_name in documents:
-                issues.warn("duplicate-member", "file", None, "second copy ignored", info.filename)
+                issues.warn(
+                    "duplicate-member",
+                    "file",
+                    None,
+                    f"the archive holds {info.filename!r} twice; the first copy is used",
+                    file,
+                )
             elif doc_name:
                 shown[doc_name] = f"{file}:{info.filename}"
                 data = _read_member(archive, info, MAX_JSON_BYTES, shown[doc_name])
@@ -62,6 +75,35 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
         raise SourceError("no 'sessions' file at the root of the archive", file=file)
     store = MediaStore(names=names, reader=_MemberReader(path))
     return RawExport(origin=file, documents=documents, media=store, files=shown)
+
+
+def _check_directory_size(path: Path, file: str) -> None:
+    """Refuse archives whose end record declares too many members or a huge directory."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - EOCD_SEARCH_BYTES))
+            tail = handle.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", file=file) from None
+    at = tail.rfind(EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < 22:
+        return  # not a zip: zipfile says so with its own message
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory_bytes = int.from_bytes(tail[at + 12 : at + 16], "little")
+    zip64 = tail.rfind(ZIP64_EOCD_SIGNATURE, 0, at)
+    if zip64 >= 0 and at - zip64 >= 56:  # the zip64 end record holds the real numbers
+        entries = int.from_bytes(tail[zip64 + 32 : zip64 + 40], "little")
+        directory_bytes = int.from_bytes(tail[zip64 + 40 : zip64 + 48], "little")
+    if entries > MAX_MEMBERS:
+        raise SourceError(f"archive has {entries} members, more than {MAX_MEMBERS}", file=file)
+    if directory_bytes > MAX_DIRECTORY_BYTES:
+        raise SourceError(
+            f"archive directory is {directory_bytes // 2**20} MB, more than "
+            f"{MAX_DIRECTORY_BYTES // 2**20} MB; refused",
+            file=file,
+        )
 
 
 def _safe_members(archive: zipfile.ZipFile, file: str) -> list[zipfile.ZipInfo]:
