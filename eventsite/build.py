@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eventsite import urls
+from eventsite import audit, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import MediaResolver, RemoteFetcher
@@ -31,6 +31,7 @@ class BuildOptions:
     theme: str | None = None
     strict: bool = False
     fetch_remote: RemoteFetcher | None = None
+    publish_fields: frozenset[str] = frozenset()  # fields the privacy audit lets through
 
 
 @dataclass(slots=True)
@@ -99,6 +100,8 @@ def build(options: BuildOptions) -> BuildReport:
     files = render_site(view, pages, theme)
     files.update(media.files)
     watch.lap("render")
+    audit.enforce(files, raw.documents, options.publish_fields)
+    watch.lap("audit")
     stats: WriteStats = write_site(options.output, files, _static_copies(theme))
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
