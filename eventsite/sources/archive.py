@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import lzma
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from eventsite.errors import SourceError
@@ -172,7 +174,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, show
                         file=shown,
                     )
                 parts.append(chunk)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
         raise SourceError(f"corrupt zip member: {exc}", file=shown) from None
     except NotImplementedError as exc:
         raise SourceError(f"unsupported zip feature: {exc}", file=shown) from None
