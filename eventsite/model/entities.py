@@ -44,7 +44,7 @@ class Track:
     font_color: str | None = None
     description: str = ""
     position: int = 0
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list, repr=False)  # graph link
 
 
 @dataclass(slots=True, eq=False)
@@ -53,14 +53,14 @@ class Room:
     name: str
     floor: str = ""
     position: int = 0
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list, repr=False)  # graph link
 
 
 @dataclass(slots=True, eq=False)
 class SessionType:
     id: str
     name: str
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list, repr=False)  # graph link
 
 
 @dataclass(slots=True, eq=False)
@@ -77,7 +77,7 @@ class Speaker:
     links: list[SocialLink] = field(default_factory=list)
     featured: bool = False
     session_ids: list[str] = field(default_factory=list)  # as the speakers file lists them
-    sessions: list[Session] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list, repr=False)  # graph link
 
     @property
     def bio(self) -> str:
@@ -104,10 +104,11 @@ class Session:
     room_ref: tuple[str, str] | None = None
     type_ref: tuple[str, str] | None = None
     speaker_refs: list[tuple[str, str]] = field(default_factory=list)
-    track: Track | None = None
-    room: Room | None = None
-    session_type: SessionType | None = None
-    speakers: list[Speaker] = field(default_factory=list)
+    # graph links, left out of repr: printing a linked graph recursively is exponential
+    track: Track | None = field(default=None, repr=False)
+    room: Room | None = field(default=None, repr=False)
+    session_type: SessionType | None = field(default=None, repr=False)
+    speakers: list[Speaker] = field(default_factory=list, repr=False)
 
     @property
     def is_public(self) -> bool:
