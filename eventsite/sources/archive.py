@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lzma
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -42,6 +43,9 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
             "not a zip archive (or a truncated one); expected an Open Event export .zip",
             file=file,
         ) from None
+    except (UnicodeDecodeError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
+        # a malformed central directory: names flagged UTF-8 that are not, bad offsets...
+        raise SourceError(f"corrupt zip archive: {exc}", file=file) from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", file=file) from None
     with archive:
