@@ -121,7 +121,9 @@ def enforce(
         return
     shown = "\n  ".join(str(f) for f in findings[:MAX_SHOWN])
     more = f"\n  … and {len(findings) - MAX_SHOWN} more" if len(findings) > MAX_SHOWN else ""
-    fields = sorted({str(s) for f in findings for s in f.sources if not s.private})
+    # a private field's value cannot be let through by publishing the public field repeating it
+    publishable = [f for f in findings if not any(s.private for s in f.sources)]
+    fields = sorted({str(s) for f in publishable for s in f.sources})
     hint = (
         f"\nif the organiser publishes these on purpose, pass --publish-field for: "
         f"{', '.join(fields)}"
@@ -142,9 +144,9 @@ def audit(
     findings: list[Finding] = []
     texts = {path: _scannable(path, data) for path, data in sorted(files.items())}
     for path, text in texts.items():
+        findings.extend(_raw_copies(path, text, documents))
         if text is None:
             continue
-        findings.extend(_raw_copies(path, text, documents))
         findings.extend(_emails(path, text, index))
         findings.extend(_phones(path, text, index))
     findings.extend(_private_texts(texts, index))
@@ -211,13 +213,13 @@ def _unescape(text: str) -> str:
     return text
 
 
-def _raw_copies(path: str, text: str, documents: Mapping[str, Any]) -> Iterator[Finding]:
+def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> Iterator[Finding]:
     name = PurePosixPath(path).name
     stem = name[:-5] if name.endswith(".json") else name
     if stem in DATA_FILES or stem == "attendees":
         yield Finding(path, "raw input file", repr(name), ())
         return
-    if not path.endswith(".json"):
+    if text is None or not path.endswith(".json"):
         return
     try:
         value = json.loads(text)

@@ -236,3 +236,16 @@ def test_valid_zip_builds_under_the_same_limits(tmp_path: Path) -> None:
     page = (tmp_path / "site" / "sessions" / "1.html").read_text(encoding="utf-8")
     assert titles[0] in page
     assert json.loads((tmp_path / "site" / "schedule.json").read_text(encoding="utf-8"))
+
+
+def test_member_name_flagged_utf8_that_is_not_is_a_corrupt_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by benchmarks/fuzz.py: zipfile raised UnicodeDecodeError out of the reader."""
+    path = write_zip(tmp_path / "names.zip", [*valid_members(), ("images/\u00e9.png", b"x")])
+    data = path.read_bytes()
+    assert data.count("é".encode()) == 2  # local header and central directory, UTF-8 flagged
+    path.write_bytes(data.replace("é".encode(), b"\xc2\x41"))
+    code, err = _check(path, capsys)
+    assert code == 1
+    assert err.startswith(f"error: {path}: corrupt zip archive: 'utf-8' codec can't decode")
