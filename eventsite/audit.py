@@ -49,13 +49,16 @@ _EMAIL = re.compile(
     r"(?<![\w.%+@-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 _IMAGE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "avif"})
-# "+49 30 1234567", "+1 (415) 555-0100", "(415) 555-0100", "415-555-0100", "tel:..."
-_PHONE = re.compile(
-    r"(?<![\w+./-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d(?:[ .-]?\d){5,13}"
-    r"|(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w-])"
-    r"|(?<=tel:)[+\d][\d ().-]{5,}\d"
+# one fast pass finds runs of digits and separators; only runs with 8+ digits are then checked
+# against phone shapes: "+49 30 1234567", "+1 (415) 555-0100", "(415) 555-0100", "415-555-0100"
+_NUMBER_RUN = re.compile(r"(?:tel:)?\+?\(?\d[\d ()./-]{5,}\d")
+_PHONE_SHAPE = re.compile(
+    r"tel:|\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d(?:[ .-]?\d){5,13}"
+    r"|(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}"
 )
 _DIGIT_RUN = re.compile(r"\d[\d ()./-]{5,}\d")
+_NOT_BEFORE_PHONE = re.compile(r"[\w+./-]")
+_NOT_AFTER_PHONE = re.compile(r"[\w-]")
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
 _FIELD_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)?")
@@ -246,20 +249,26 @@ def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
 
 def _phones(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
     seen: set[str] = set()
-    for match in _PHONE.finditer(text):
+    for match in _NUMBER_RUN.finditer(text):
         digits = _digits(match.group())
-        if len(digits) < MIN_PHONE_DIGITS or digits in seen:
+        if len(digits) < MIN_PHONE_DIGITS:
             continue
-        seen.add(digits)
-        yield Finding(path, "phone number", _mask_digits(digits), _phone_sources(digits, index))
-    if not index.private_phones:
-        return
-    for match in _DIGIT_RUN.finditer(text):
-        digits = _digits(match.group())
+        if digits not in seen and _is_phone(text, match):
+            seen.add(digits)
+            yield Finding(path, "phone number", _mask_digits(digits), _phone_sources(digits, index))
         for number, sources in index.private_phones.items():
             if number in digits and number not in seen:
                 seen.add(number)
                 yield Finding(path, "phone number", _mask_digits(number), tuple(sorted(sources)))
+
+
+def _is_phone(text: str, match: re.Match[str]) -> bool:
+    """A run shaped like a phone number, not glued to a word, a path or a longer number."""
+    start, end = match.span()
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if not match.group().startswith("tel:") and _NOT_BEFORE_PHONE.match(before):
+        return False
+    return not _NOT_AFTER_PHONE.match(after) and bool(_PHONE_SHAPE.match(match.group()))
 
 
 def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:
