@@ -7,7 +7,8 @@
 Targets:
   archive  bytes -> a .zip file -> read_archive -> normalise -> resolve
   json     bytes -> one data file of a small export (parse_document) -> normalise -> resolve
-           -> view -> render every page and calendar -> privacy audit
+           -> view -> page plan
+  site     the same, then render every page and calendar and run the privacy audit (slower)
   text     bytes -> rich_text (Markdown + nh3) and plain_text, the path every abstract takes
 
 A finding is any exception other than EventsiteError, or an input slower than --timeout seconds
@@ -18,6 +19,7 @@ inputs are written under benchmarks/out/fuzz/. The summary prints executions and
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import re
@@ -30,7 +32,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out" / "fuzz"
 SAMPLE = REPO / "sample_exports" / "devconf-2026"
-TARGETS = ("archive", "json", "text")
+TARGETS = ("archive", "json", "site", "text")
+INSTRUMENTED = (
+    "eventsite.audit",
+    "eventsite.build",
+    "eventsite.model.text",
+    "eventsite.sources.archive",
+    "markdown",
+    "markdown.extensions.nl2br",
+    "markdown.extensions.sane_lists",
+)
 BASE_EVENT = {
     "id": 1,
     "name": "Fuzz",
@@ -76,7 +87,7 @@ def _archive_target() -> object:
     return run
 
 
-def _json_target() -> object:
+def _json_target(render: bool = False) -> object:
     from eventsite import audit, urls
     from eventsite.build import render_site
     from eventsite.errors import EventsiteError
@@ -103,7 +114,10 @@ def _json_target() -> object:
             view = build_view(
                 graph, MediaResolver(MediaStore(), issues), urls.BaseUrl("https://x/")
             )
-            files = render_site(view, plan_pages(view), theme)
+            pages = plan_pages(view)
+            if not render:
+                return
+            files = render_site(view, pages, theme)
             audit.audit(files, documents, frozenset())
             for data_out in files.values():
                 data_out.decode("utf-8")
@@ -111,6 +125,10 @@ def _json_target() -> object:
             pass
 
     return run
+
+
+def _site_target() -> object:
+    return _json_target(render=True)
 
 
 def _text_target() -> object:
@@ -130,13 +148,18 @@ def _text_target() -> object:
 def worker(target: str, libfuzzer_args: list[str]) -> None:
     import atheris
 
+    # imported inside the block so atheris instruments them (rich_text imports markdown lazily)
     with atheris.instrument_imports(include=["eventsite", "markdown"]):
-        import eventsite.audit
-        import eventsite.build
-        import eventsite.model.text
-        import eventsite.sources.archive  # noqa: F401
+        for module in INSTRUMENTED:
+            importlib.import_module(module)
 
-    run = {"archive": _archive_target, "json": _json_target, "text": _text_target}[target]()
+    targets = {
+        "archive": _archive_target,
+        "json": _json_target,
+        "site": _site_target,
+        "text": _text_target,
+    }
+    run = targets[target]()
     atheris.Setup([sys.argv[0], *libfuzzer_args], run)  # type: ignore[arg-type]
     atheris.Fuzz()
 
@@ -158,7 +181,7 @@ def write_seeds(target: str, folder: Path) -> None:
             archive.writestr("event", json.dumps(BASE_EVENT))
             archive.writestr("sessions", json.dumps(BASE_SESSIONS))
         (folder / "small.zip").write_bytes(small.getvalue())
-    elif target == "json":
+    elif target in ("json", "site"):
         from eventsite.sources.base import DATA_FILES
 
         for index, name in enumerate(DATA_FILES):
