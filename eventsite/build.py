@@ -10,10 +10,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eventsite import audit, urls
+from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import MediaResolver, RemoteFetcher
+from eventsite.model.changes import Change
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
@@ -32,6 +33,8 @@ class BuildOptions:
     strict: bool = False
     fetch_remote: RemoteFetcher | None = None
     publish_fields: frozenset[str] = frozenset()  # fields the privacy audit lets through
+    previous: str | None = None  # site folder, file or URL with the previous change history
+    check_links: bool = False
 
 
 @dataclass(slots=True)
@@ -41,6 +44,7 @@ class BuildReport:
     source: str
     output: Path | None
     issues: IssueLog
+    event: str = ""
     sessions: int = 0
     hidden_sessions: int = 0
     speakers: int = 0
@@ -48,6 +52,8 @@ class BuildReport:
     files: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    revision: int = 0
+    changes: list[Change] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -94,11 +100,16 @@ def build(options: BuildOptions) -> BuildReport:
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote)
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
+    update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
+    view.history, report.changes = update.history, update.changes
+    report.revision = update.history.revision
     pages = plan_pages(view)
     watch.lap("plan+media")
     fail_if_strict(issues, options.strict)
     files = render_site(view, pages, theme)
     files.update(media.files)
+    if options.check_links:
+        linkcheck.fail_on_broken_links(files, _static_copies(theme))
     watch.lap("render")
     audit.enforce(files, raw.documents, options.publish_fields)
     watch.lap("audit")
@@ -112,7 +123,7 @@ def build(options: BuildOptions) -> BuildReport:
 
 def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
-    from eventsite.render import frab, ical, sitemap
+    from eventsite.render import changes, frab, ical, sitemap
 
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
@@ -121,6 +132,7 @@ def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
+    files.update(changes.change_files(view))
     return files
 
 
@@ -145,6 +157,7 @@ def _report(
     report: BuildReport | None = None,
 ) -> BuildReport:
     report = report or BuildReport(source=source, output=output, issues=issues)
+    report.event = graph.event.name
     report.sessions = len(graph.sessions)
     report.hidden_sessions = graph.hidden_sessions
     report.speakers = len(graph.speakers)

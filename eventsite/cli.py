@@ -52,6 +52,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="let the privacy audit publish e-mails/phones from this input field "
         "(e.g. code-of-conduct or event.description); repeatable",
     )
+    _publishing_options(build)
     _common_options(build)
 
     check = commands.add_parser("check", help="validate an export without building")
@@ -63,6 +64,22 @@ def make_parser() -> argparse.ArgumentParser:
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+    )
+
+
+def _publishing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--previous",
+        metavar="PATH|URL",
+        help="the previous site (folder, changes.json or URL) to record schedule changes against "
+        "(default: the output folder)",
+    )
+    parser.add_argument(
+        "--check-links", action="store_true", help="fail on a broken internal link or asset"
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE.md", help="append a Markdown summary (CI job page)"
     )
 
 
@@ -107,7 +124,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         theme=args.theme,
         strict=args.strict,
         publish_fields=parse_publish_fields(args.publish_field),
+        previous=args.previous,
+        check_links=args.check_links,
     )
-    report = pipeline.build(options)
+    from eventsite.ci_report import write_ci_reports
+
+    try:
+        report = pipeline.build(options)
+    except EventsiteError as exc:
+        write_ci_reports(args.report, args.summary, options, error=exc)
+        raise
+    write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
     return EXIT_OK

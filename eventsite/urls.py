@@ -26,6 +26,9 @@ SITEMAP = "sitemap.xml"
 ICAL = "schedule.ics"
 FRAB_XML = "schedule.xml"
 FRAB_JSON = "schedule.json"
+CHANGES = "changes.html"
+CHANGES_JSON = "changes.json"
+CHANGES_FEED = "changes.xml"
 ASSETS_DIR = "assets"
 MEDIA_DIR = "media"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -41,7 +44,11 @@ def slug(value: str) -> str:
 
 
 def session_path(session: Session) -> str:
-    return f"sessions/{slug(session.id)}.html"
+    return session_path_of_id(session.id)
+
+
+def session_path_of_id(session_id: str) -> str:
+    return f"sessions/{slug(session_id)}.html"
 
 
 def session_ical_path(session: Session) -> str:

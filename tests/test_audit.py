@@ -8,8 +8,14 @@ import pytest
 from conftest import REAL_EXPORTS, require_shared
 from hostile_corpus import SESSIONS, export_files, write_folder
 
-from eventsite import audit
+from eventsite import audit, urls
+from eventsite.build import load_graph, render_site
 from eventsite.cli import main
+from eventsite.issues import IssueLog
+from eventsite.media import MediaResolver
+from eventsite.render.pages import plan_pages
+from eventsite.render.theme import Theme
+from eventsite.render.view import build_view
 
 ADDRESS = "ana.kovac@example.org"
 
@@ -171,6 +177,28 @@ def test_folded_calendar_lines_are_unfolded_before_scanning() -> None:
 def test_retina_image_names_and_handles_are_not_addresses() -> None:
     page = b'<img src="logo@2x.png"> <a href="https://x.social/@ana">@ana@x.social</a>'
     assert audit.audit({"index.html": page}, {"event": {}}, frozenset()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("EhealthAfrica", {"event.description"}),
+        ("OTS16", {"speakers.long-biography"}),
+        ("FBF817", {"speakers.short-biography"}),
+    ],
+)
+def test_real_exports_with_published_addresses_are_found_by_field(
+    name: str, fields: set[str]
+) -> None:
+    require_shared()
+    issues = IssueLog()
+    raw, graph = load_graph(str(REAL_EXPORTS / name), issues)
+    view = build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    files = render_site(view, plan_pages(view), Theme.load(None))
+    findings = audit.audit(files, raw.documents, frozenset())
+    assert {str(s) for f in findings for s in f.sources} == fields
+    assert {f.kind for f in findings} == {"e-mail address"}
+    assert audit.audit(files, raw.documents, frozenset(fields)) == []
 
 
 def test_real_export_with_a_contact_address_needs_the_organisers_flag(

@@ -50,6 +50,7 @@ class EventGraph:
     session_types: list[SessionType]
     sponsors: list[Sponsor]
     hidden_sessions: int = 0
+    hidden_states: dict[str, str] = field(default_factory=dict)  # session id -> state, not shown
     issues: IssueLog = field(default_factory=IssueLog)
 
 
@@ -94,6 +95,7 @@ def resolve(data: EventData, issues: IssueLog) -> EventGraph:
             key=lambda s: (s.level or 99, s.name.casefold()),
         ),
         hidden_sessions=len(sessions) - len(public),
+        hidden_states={s.id: s.state for s in sessions if not s.is_public},
         issues=issues,
     )
 

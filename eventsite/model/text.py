@@ -21,6 +21,12 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # headings in data would break the page outline; they are lowered below the page's own h2
 _HEADING = re.compile(r"<(/?)h[12](\s|>)", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|section|article|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _EMPTY_P = re.compile(r"<p>(?:\s|&nbsp;|&#160;|<br\s*/?>)*</p>")
 
 
@@ -47,12 +53,19 @@ def rich_text(value: str) -> str:
     return cleaned if plain_text(cleaned) else ""
 
 
-def plain_text(value: str, limit: int | None = None) -> str:
-    """Visible text of HTML (for descriptions, search and meta tags), whitespace folded."""
+def plain_text(value: str, limit: int | None = None, *, paragraphs: bool = False) -> str:
+    """Visible text of HTML (for descriptions, search and meta tags), whitespace folded.
+
+    Block elements end a paragraph; inline ones vanish without adding spaces, so
+    `<em>x</em>.` reads `x.`. With `paragraphs`, paragraphs are kept, separated by a blank line.
+    """
     import html
 
-    text = html.unescape(_TAG.sub(" ", value)) if "<" in value or "&" in value else value
-    text = " ".join(text.split())
+    if "<" in value or "&" in value:
+        value = _BLOCK_TAG.sub("\n\n", _HIDDEN.sub("", value))
+        value = html.unescape(_TAG.sub("", value))
+    chunks = (" ".join(chunk.split()) for chunk in _PARAGRAPH_BREAK.split(value))
+    text = ("\n\n" if paragraphs else " ").join(chunk for chunk in chunks if chunk)
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0]
         return cut + "…"

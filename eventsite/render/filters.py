@@ -57,8 +57,8 @@ def rich(value: str) -> Markup:
     return Markup(rich_text(value))  # rich_text is the sanitiser
 
 
-def plain(value: str, limit: int | None = None) -> str:
-    return plain_text(rich_text(value), limit)
+def plain(value: str, limit: int | None = None, *, paragraphs: bool = False) -> str:
+    return plain_text(rich_text(value), limit, paragraphs=paragraphs)
 
 
 def _luminance(hex_color: str) -> float:

@@ -10,7 +10,7 @@ import jinja2
 
 from eventsite import urls
 from eventsite.errors import ThemeError
-from eventsite.render import filters
+from eventsite.render import changes, filters
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
 
@@ -40,6 +40,8 @@ def _fixed_pages(view: SiteView) -> Iterator[PageSpec]:
     yield PageSpec(urls.ROOMS, "rooms.html", {}, "Rooms")
     if view.event.code_of_conduct:
         yield PageSpec(urls.CODE_OF_CONDUCT, "code_of_conduct.html", {}, "Code of conduct")
+    if view.history is not None:
+        yield PageSpec(urls.CHANGES, "changes.html", changes.page_context(view), "Schedule changes")
     yield PageSpec(urls.NOT_FOUND, "404.html", {"absolute_root": True}, "Page not found")
 
 
@@ -74,6 +76,8 @@ class HtmlRenderer:
         self.env = theme.environment()
         filters.install(self.env)
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        if view.history is not None:
+            self.env.globals["changes_flag"] = changes.flag_data(view)
         self.view = view
 
     def render(self, page: PageSpec) -> bytes:
@@ -105,4 +109,6 @@ def navigation(view: SiteView) -> list[tuple[str, str]]:
         items.append(("Tracks", urls.TRACKS))
     if view.graph.rooms:
         items.append(("Rooms", urls.ROOMS))
+    if view.history is not None and view.history.revisions:
+        items.append(("Changes", urls.CHANGES))
     return items

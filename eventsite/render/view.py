@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from eventsite import urls
 from eventsite.media import Asset, MediaResolver
+from eventsite.model.changes import ChangeHistory
 from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day, group_days, unscheduled
@@ -32,6 +33,7 @@ class SiteView:
     event_logo: Asset | None = None
     banner: Asset | None = None
     copyright_logo: Asset | None = None
+    history: ChangeHistory | None = None  # schedule changes, when the build tracks them
     _day_index: dict[str, Day] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,139 @@
+"""The change history as files: `changes.json`, an Atom feed, and the data the "changed" flag uses.
+
+Entry ids come from the history (event, revision, kind, session), so they never change once
+published; nothing here reads the clock, so a build without new changes is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree
+
+from eventsite import __version__, urls
+from eventsite.model.changes import KIND_LABELS, ChangeHistory, history_to_data
+from eventsite.render.view import SiteView
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 100
+# <updated> of a feed with no change yet and no event start date
+FALLBACK_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def change_files(view: SiteView) -> dict[str, bytes]:
+    """`changes.json` and `changes.xml`; nothing when the build does not track changes."""
+    if view.history is None:
+        return {}
+    return {urls.CHANGES_JSON: changes_json(view), urls.CHANGES_FEED: atom_feed(view)}
+
+
+def session_paths(view: SiteView) -> dict[str, str]:
+    """Output path of each published session's page, by id."""
+    return {s.id: urls.session_path(s) for s in view.graph.sessions}
+
+
+def page_context(view: SiteView) -> dict[str, Any]:
+    """What `changes.html` shows: revisions, newest first, each change with its session."""
+    sessions = {s.id: s for s in view.graph.sessions}
+    history = _history(view)
+    revisions = [
+        (revision, [(change, sessions.get(change.session_id)) for change in revision.changes])
+        for revision in history.revisions
+    ]
+    return {"revisions": revisions, "labels": {str(k): v for k, v in KIND_LABELS.items()}}
+
+
+def changes_json(view: SiteView) -> bytes:
+    history = _history(view)
+    data = history_to_data(history)
+    paths = session_paths(view)
+    for change in data["changes"]:
+        path = paths.get(change["session"])
+        change["url"] = _public_url(view, path) if path else None
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def flag_data(view: SiteView) -> dict[str, Any]:
+    """For the "changed" flag script: the site's revision and each session's latest change."""
+    history = _history(view)
+    latest = history.last_change_of()
+    return {
+        "revision": history.revision,
+        "sessions": {
+            sid: [number, change.summary] for sid, (number, change) in sorted(latest.items())
+        },
+    }
+
+
+def atom_feed(view: SiteView) -> bytes:
+    history = _history(view)
+    ElementTree.register_namespace("", ATOM_NS)
+    feed = ElementTree.Element(_q("feed"))
+    _text(feed, "id", _feed_id(history))
+    _text(feed, "title", f"{view.event.name}: schedule changes")
+    _text(feed, "updated", _stamp(history.updated or view.event.start or FALLBACK_UPDATED))
+    if view.base_url:
+        _link(feed, "self", view.base_url.absolute(urls.CHANGES_FEED), "application/atom+xml")
+    _link(feed, "alternate", _public_url(view, urls.CHANGES), "text/html")
+    author = ElementTree.SubElement(feed, _q("author"))
+    _text(author, "name", view.event.organizer_name or view.event.name)
+    generator = _text(feed, "generator", "eventsite")
+    generator.set("version", __version__)
+    for entry in _entries(view, history)[:FEED_ENTRIES]:
+        feed.append(entry)
+    ElementTree.indent(feed)
+    body = ElementTree.tostring(feed, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
+
+
+def _entries(view: SiteView, history: ChangeHistory) -> list[ElementTree.Element]:
+    entries = []
+    paths = session_paths(view)
+    for revision in history.revisions:
+        for change in revision.changes:
+            entry = ElementTree.Element(_q("entry"))
+            _text(entry, "id", revision.entry_id(history.event_key, change))
+            _text(entry, "title", f"{KIND_LABELS[change.kind]}: {change.title}")
+            _text(entry, "updated", _stamp(revision.time))
+            path = paths.get(change.session_id)
+            anchor = f"{urls.CHANGES}#r{revision.number}"
+            _link(entry, "alternate", _public_url(view, path or anchor), "text/html")
+            ElementTree.SubElement(entry, _q("category"), term=str(change.kind))
+            _text(entry, "summary", change.summary)
+            entries.append(entry)
+    return entries
+
+
+def _history(view: SiteView) -> ChangeHistory:
+    if view.history is None:
+        raise ValueError("this build does not track schedule changes")
+    return view.history
+
+
+def _public_url(view: SiteView, path: str) -> str:
+    """Absolute with a base URL; else relative to the site root (where the feed lives)."""
+    return view.base_url.absolute(path) if view.base_url else path
+
+
+def _feed_id(history: ChangeHistory) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'eventsite-changes:' + history.event_key)}"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _q(tag: str) -> str:
+    return f"{{{ATOM_NS}}}{tag}"
+
+
+def _text(parent: ElementTree.Element, tag: str, value: str) -> ElementTree.Element:
+    element = ElementTree.SubElement(parent, _q(tag))
+    element.text = value
+    return element
+
+
+def _link(parent: ElementTree.Element, rel: str, href: str, media_type: str) -> None:
+    ElementTree.SubElement(parent, _q("link"), rel=rel, href=href, type=media_type)

@@ -1,0 +1,477 @@
+"""frab/pentabarf `schedule.xml` and c3voc `schedule.json`, the schedule exchange formats.
+
+Both files are built from one neutral description (`FrabSchedule`), so they always agree, and
+they validate against the c3voc XSD and JSON schema. Times are local to the event with their
+UTC offset; durations are HH:MM. Ids in these formats must be positive integers: numeric ids
+are kept, any other id gets a stable number derived from its hash. GUIDs are uuid5 of the event
+key and the session id, so they are stable across builds and unique across events. Speakers
+appear with their id and public name only. Output is deterministic (no clock, stable order).
+
+Without a base URL, fields that must be http(s) URLs are left out of the XML; the JSON's
+required session `url` is then the page path relative to `schedule.json` (the site root).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from eventsite import __version__, urls
+from eventsite.model.entities import Event, Room, Session, Speaker, Track
+from eventsite.model.schedule import DAY_START_HOUR, SLOT_MINUTES
+from eventsite.render.filters import plain
+from eventsite.render.view import SiteView
+
+GENERATOR = "eventsite"
+JSON_SCHEMA = "https://c3voc.de/schedule/schema.json"
+NO_ROOM = "No room"  # the label the day grid shows too
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://eventsite.invalid/frab")
+MAX_DURATION_MINUTES = 99 * 60 + 59  # the XSD allows two hour digits
+MAX_EMPTY_DAYS = 366  # a broken end date must not produce thousands of empty days
+FALLBACK_DATE = date(1970, 1, 1)  # an event with neither sessions nor dates
+# the schema's own pattern, including its unanchored first alternative
+_JSON_ZONE = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
+# characters XML 1.0 cannot carry (also unencodable lone surrogates)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class FrabPerson:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrabLink:
+    type: str
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrabEvent:
+    """One scheduled session, with every value both formats need."""
+
+    id: int
+    guid: str
+    start: datetime
+    end: datetime
+    duration: str
+    room: str
+    slug: str
+    url: str  # absolute with a base URL, else relative to the site root
+    title: str
+    subtitle: str
+    track: str
+    type: str
+    language: str
+    abstract: str
+    description: str
+    persons: list[FrabPerson]
+    links: list[FrabLink]
+
+
+@dataclass(slots=True)
+class FrabDay:
+    index: int
+    date: date
+    start: datetime
+    end: datetime
+    rooms: dict[str, list[FrabEvent]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FrabSchedule:
+    version: str
+    title: str
+    acronym: str
+    start: str
+    end: str
+    time_zone_name: str
+    base_url: str  # "" unless an http(s) base URL was given
+    event_url: str
+    logo: str
+    tracks: list[Track]
+    rooms: dict[str, str]  # name -> guid, in order of first appearance
+    days: list[FrabDay]
+
+
+@dataclass(frozen=True, slots=True)
+class _Numbering:
+    """How sessions and speakers are named in the formats: acronym and integer ids."""
+
+    acronym: str
+    sessions: dict[str, int]
+    speakers: dict[str, int]
+
+
+def frab_xml(view: SiteView) -> bytes:
+    """The schedule in frab's `schedule.xml` format."""
+    schedule = frab_schedule(view)
+    root = ET.Element("schedule")
+    ET.SubElement(root, "generator", {"name": GENERATOR, "version": __version__})
+    if schedule.base_url:
+        _text(root, "url", view.base_url.absolute(urls.FRAB_XML))
+    _text(root, "version", schedule.version)
+    _xml_conference(root, schedule)
+    for day in schedule.days:
+        _xml_day(root, day, schedule.rooms)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def frab_json(view: SiteView) -> bytes:
+    """The schedule in the c3voc `schedule.json` format."""
+    schedule = frab_schedule(view)
+    body: dict[str, Any] = {"version": schedule.version}
+    if schedule.base_url:
+        body["base_url"] = schedule.base_url
+    body["conference"] = _json_conference(schedule)
+    document = {
+        "$schema": JSON_SCHEMA,
+        "generator": {"name": GENERATOR, "version": __version__},
+        "schedule": body,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+# --- the neutral description ------------------------------------------------------------------
+
+
+def frab_schedule(view: SiteView) -> FrabSchedule:
+    event = view.event
+    sessions = [session for day in view.days for session in day.sessions]
+    numbering = _Numbering(
+        acronym=conference_acronym(event, view.event_key),
+        sessions=numeric_ids(s.id for s in sessions),
+        speakers=numeric_ids(p.id for s in sessions for p in s.speakers),
+    )
+    days = _scheduled_days(view, numbering) or _empty_days(event)
+    rooms = dict.fromkeys(room for day in days for room in day.rooms)
+    base_url = view.base_url.url if _is_http(view.base_url.url) else ""
+    logo = view.base_url.absolute(view.event_logo.path) if view.event_logo and base_url else ""
+    return FrabSchedule(
+        version=schedule_version(days),
+        title=clean(event.name),
+        acronym=numbering.acronym,
+        start=_iso(event.start) if event.start else days[0].date.isoformat(),
+        end=_iso(event.end) if event.end else days[-1].date.isoformat(),
+        time_zone_name=event.tz_name,
+        base_url=base_url,
+        event_url=event.event_url if _is_http(event.event_url) else "",
+        logo=logo,
+        tracks=view.graph.tracks,
+        rooms={room: room_guid(view.event_key, room) for room in rooms},
+        days=days,
+    )
+
+
+def _scheduled_days(view: SiteView, numbering: _Numbering) -> list[FrabDay]:
+    """The site's conference days, each with its rooms in the grid's column order."""
+    days = []
+    for day in view.days:
+        frab_day = _frab_day(day.index, day.date, view.event.tz)
+        for column in day.columns:
+            frab_day.rooms.setdefault(_room_name(column.room), [])
+        for session in day.sessions:
+            item = _frab_event(view, session, numbering)
+            frab_day.rooms.setdefault(item.room, []).append(item)
+        days.append(frab_day)
+    return days
+
+
+def _empty_days(event: Event) -> list[FrabDay]:
+    """Without scheduled sessions: the event's dates (the formats need at least one day)."""
+    first = event.start or event.end
+    last = event.end or event.start
+    if first is None or last is None:
+        return [_frab_day(1, FALLBACK_DATE, event.tz)]
+    count = min(max((last.date() - first.date()).days + 1, 1), MAX_EMPTY_DAYS)
+    return [_frab_day(i + 1, first.date() + timedelta(days=i), event.tz) for i in range(count)]
+
+
+def _frab_day(index: int, day: date, tz: tzinfo) -> FrabDay:
+    """A conference day runs from DAY_START_HOUR local time to the same hour the next day."""
+    start = datetime.combine(day, time(DAY_START_HOUR), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(DAY_START_HOUR), tzinfo=tz)
+    return FrabDay(index=index, date=day, start=start, end=end)
+
+
+def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
+    assert session.start is not None
+    number = numbering.sessions[session.id]
+    path = urls.session_path(session)
+    abstract, description = _abstract_and_description(session)
+    return FrabEvent(
+        id=number,
+        guid=session_guid(view.event_key, session.id),
+        start=session.start,
+        end=session.end
+        if session.end and session.end.timestamp() > session.start.timestamp()
+        else session.start,
+        duration=hhmm(session.duration_minutes),
+        room=_room_name(session.room),
+        slug=session_slug(numbering.acronym, number, session.title),
+        url=view.base_url.absolute(path) or path,
+        title=clean(session.title),
+        subtitle=clean(session.subtitle.strip()),
+        track=clean(session.track.name) if session.track else "",
+        type=clean(session.session_type.name) if session.session_type else "",
+        language=clean(session.language.strip()),
+        abstract=abstract,
+        description=description,
+        persons=[_person(speaker, numbering.speakers) for speaker in session.speakers],
+        links=_links(session),
+    )
+
+
+def _abstract_and_description(session: Session) -> tuple[str, str]:
+    """frab's abstract is the short text, its description the long one (if it differs)."""
+    short = clean(plain(session.short_abstract, paragraphs=True))
+    long = clean(plain(session.long_abstract, paragraphs=True))
+    abstract = short or long
+    return abstract, long if long != abstract else ""
+
+
+def _person(speaker: Speaker, speaker_ids: dict[str, int]) -> FrabPerson:
+    return FrabPerson(id=speaker_ids[speaker.id], name=clean(speaker.name))
+
+
+def _links(session: Session) -> list[FrabLink]:
+    candidates = [
+        ("slides", session.slides_url, "Slides"),
+        ("media", session.video_url, "Video"),
+        ("media", session.audio_url, "Audio"),
+    ]
+    return [FrabLink(kind, url, title) for kind, url, title in candidates if _is_http(url)]
+
+
+def _room_name(room: Room | None) -> str:
+    return clean(room.name) if room is not None and room.name else NO_ROOM
+
+
+# --- identifiers --------------------------------------------------------------------------------
+
+
+def session_guid(event_key: str, session_id: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{event_key}/session/{session_id}"))
+
+
+def room_guid(event_key: str, room_name: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{event_key}/room/{room_name}"))
+
+
+def numeric_ids(ids: Iterable[str]) -> dict[str, int]:
+    """Positive integer ids: numeric ids as they are, others a stable hash-derived number."""
+    unique = sorted(set(ids))
+    result = {i: int(i) for i in unique if i.isascii() and i.isdigit() and str(int(i)) == i}
+    result = {i: n for i, n in result.items() if n > 0}
+    used = set(result.values())
+    for value in unique:
+        if value in result:
+            continue
+        digest = hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()
+        number = 1_000_000_000 + int(digest[:12], 16) % 1_000_000_000
+        while number in used:
+            number += 1
+        result[value] = number
+        used.add(number)
+    return result
+
+
+def conference_acronym(event: Event, event_key: str) -> str:
+    """Lower-case ASCII letters, digits and `_`, at least 4 long (both schemas accept it)."""
+    ascii_name = unicodedata.normalize("NFKD", event.name).encode("ascii", "ignore").decode()
+    acronym = _NON_SLUG.sub("_", ascii_name.lower()).strip("_")[:40].strip("_")
+    return acronym if len(acronym) >= 4 else f"event_{event_key}"
+
+
+def session_slug(acronym: str, number: int, title: str) -> str:
+    """`<acronym>-<id>-<title words>`, as frab makes them; matches both schemas' patterns."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = _NON_SLUG.sub("-", ascii_title.lower()).strip("-")[:50].strip("-")
+    tail = f"{number}-{words}" if words else str(number)
+    if len(tail) < 4:  # the XSD wants at least four characters after the acronym
+        tail += "-session"
+    return f"{acronym}-{tail}"
+
+
+def schedule_version(days: list[FrabDay]) -> str:
+    """Changes whenever a session's time, room or title does (apps compare it to update)."""
+    digest = hashlib.sha1()
+    for day in days:
+        for room, events in day.rooms.items():
+            for item in events:
+                line = f"{item.guid}|{_iso(item.start)}|{item.duration}|{room}|{item.title}\n"
+                digest.update(line.encode("utf-8"))
+    return digest.hexdigest()[:12]
+
+
+# --- small value helpers ----------------------------------------------------------------------
+
+
+def hhmm(minutes: int) -> str:
+    hours, rest = divmod(min(max(minutes, 0), MAX_DURATION_MINUTES), 60)
+    return f"{hours:02d}:{rest:02d}"
+
+
+def clean(value: str) -> str:
+    """Text without characters XML cannot carry."""
+    return _NOT_XML.sub("", value)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _is_http(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+# --- schedule.xml -------------------------------------------------------------------------------
+
+
+def _text(parent: ET.Element, tag: str, value: str, attrib: dict[str, str] | None = None) -> None:
+    ET.SubElement(parent, tag, attrib or {}).text = value
+
+
+def _xml_conference(root: ET.Element, schedule: FrabSchedule) -> None:
+    conference = ET.SubElement(root, "conference")
+    _text(conference, "title", schedule.title)
+    _text(conference, "acronym", schedule.acronym)
+    _text(conference, "start", schedule.start)
+    _text(conference, "end", schedule.end)
+    _text(conference, "days", str(len(schedule.days)))
+    _text(conference, "timeslot_duration", hhmm(SLOT_MINUTES))
+    if schedule.base_url:
+        _text(conference, "base_url", schedule.base_url)
+    if schedule.logo:
+        _text(conference, "logo", schedule.logo)
+    if schedule.event_url:
+        _text(conference, "url", schedule.event_url)
+    if schedule.time_zone_name:
+        _text(conference, "time_zone_name", schedule.time_zone_name)
+    for track in schedule.tracks:
+        attrib = {"name": clean(track.name)}
+        if track.color:
+            attrib["color"] = track.color
+        _text(conference, "track", clean(track.name), attrib)
+
+
+def _xml_day(root: ET.Element, day: FrabDay, guids: dict[str, str]) -> None:
+    element = ET.SubElement(
+        root,
+        "day",
+        {
+            "index": str(day.index),
+            "date": day.date.isoformat(),
+            "start": _iso(day.start),
+            "end": _iso(day.end),
+        },
+    )
+    for room, events in day.rooms.items():
+        room_element = ET.SubElement(element, "room", {"name": room, "guid": guids[room]})
+        for item in events:
+            _xml_event(room_element, item)
+
+
+def _xml_event(parent: ET.Element, item: FrabEvent) -> None:
+    element = ET.SubElement(parent, "event", {"id": str(item.id), "guid": item.guid})
+    _text(element, "date", _iso(item.start))
+    _text(element, "start", item.start.strftime("%H:%M"))
+    _text(element, "duration", item.duration)
+    _text(element, "room", item.room)
+    _text(element, "slug", item.slug)
+    if _is_http(item.url):
+        _text(element, "url", item.url)
+    _text(element, "title", item.title)
+    if item.subtitle:
+        _text(element, "subtitle", item.subtitle)
+    _text(element, "track", item.track)
+    _text(element, "type", item.type)
+    if item.language:
+        _text(element, "language", item.language)
+    _text(element, "abstract", item.abstract)
+    if item.description:
+        _text(element, "description", item.description)
+    persons = ET.SubElement(element, "persons")
+    for person in item.persons:
+        _text(persons, "person", person.name, {"id": str(person.id)})
+    links = ET.SubElement(element, "links")
+    for link in item.links:
+        _text(links, "link", link.title, {"href": link.url, "type": link.type})
+
+
+# --- schedule.json ------------------------------------------------------------------------------
+
+
+def _json_conference(schedule: FrabSchedule) -> dict[str, Any]:
+    conference: dict[str, Any] = {
+        "acronym": schedule.acronym,
+        "title": schedule.title,
+        "start": schedule.start,
+        "end": schedule.end,
+        "daysCount": len(schedule.days),
+        "timeslot_duration": hhmm(SLOT_MINUTES),
+    }
+    if _JSON_ZONE.match(schedule.time_zone_name):
+        conference["time_zone_name"] = schedule.time_zone_name
+    if schedule.event_url:
+        conference["url"] = schedule.event_url
+    if schedule.logo:
+        conference["logo"] = schedule.logo
+    conference["tracks"] = [_json_track(track) for track in schedule.tracks]
+    conference["rooms"] = [{"name": name, "guid": guid} for name, guid in schedule.rooms.items()]
+    conference["days"] = [_json_day(day) for day in schedule.days]
+    return conference
+
+
+def _json_track(track: Track) -> dict[str, str]:
+    item = {"name": clean(track.name)}
+    if track.color:
+        item["color"] = track.color
+    return item
+
+
+def _json_day(day: FrabDay) -> dict[str, Any]:
+    return {
+        "index": day.index,
+        "date": day.date.isoformat(),
+        "day_start": _iso(day.start),
+        "day_end": _iso(day.end),
+        "rooms": {
+            room: [_json_event(item) for item in events] for room, events in day.rooms.items()
+        },
+    }
+
+
+def _json_event(item: FrabEvent) -> dict[str, Any]:
+    return {
+        "guid": item.guid,
+        "id": item.id,
+        "date": _iso(item.start),
+        "start": item.start.strftime("%H:%M"),
+        "end": _iso(item.end),
+        "duration": item.duration,
+        "room": item.room,
+        "slug": item.slug,
+        "url": item.url,
+        "title": item.title,
+        "subtitle": item.subtitle or None,
+        "track": item.track or None,
+        "type": item.type,
+        "language": item.language or None,
+        "abstract": item.abstract or None,
+        "description": item.description or None,
+        "persons": [{"id": p.id, "public_name": p.name} for p in item.persons],
+        "links": [{"type": link.type, "url": link.url, "title": link.title} for link in item.links],
+    }

@@ -1,0 +1,158 @@
+"""iCalendar (RFC 5545) files: the whole schedule and one calendar per session, track and room.
+
+Written by hand with the standard library: CRLF line endings, lines folded at 75 octets without
+splitting a UTF-8 character, TEXT values escaped. Times are UTC instants (`...Z`), so no
+VTIMEZONE is needed and every client shows the same moment. Nothing depends on the clock:
+DTSTAMP comes from the event's data, so two builds of one export are byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from eventsite import __version__, urls
+from eventsite.model.entities import Session
+from eventsite.render.filters import plain
+from eventsite.render.view import SiteView
+
+CRLF = "\r\n"
+FOLD_OCTETS = 75
+PRODID = f"-//eventsite//eventsite {__version__}//EN"
+UID_DOMAIN = "eventsite"
+# DTSTAMP of an event that has neither a scheduled session nor a start date
+FALLBACK_STAMP = datetime(1970, 1, 1, tzinfo=UTC)
+# TEXT may hold no control characters but HTAB (RFC 5545 3.3.11); lone surrogates cannot be UTF-8
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+_TEXT_SPECIALS = re.compile(r"([\\;,])")
+
+
+def calendar_files(view: SiteView) -> dict[str, bytes]:
+    """`schedule.ics` plus a calendar per scheduled session and per track and room page."""
+    stamp = calendar_stamp(view)
+    sessions = scheduled_sessions(view)
+    # each VEVENT is rendered once and shared by every calendar that lists the session
+    events = {session.id: vevent(view, session, stamp) for session in sessions}
+
+    def calendar_for(name: str, members: Iterable[Session]) -> bytes:
+        blocks = [events[s.id] for s in members if s.id in events]  # unscheduled: none
+        return calendar(view, f"{name} · {view.event.name}" if name else view.event.name, blocks)
+
+    files = {urls.ICAL: calendar_for("", sessions)}
+    files.update({urls.session_ical_path(s): calendar_for(s.title, [s]) for s in sessions})
+    files.update(
+        {urls.track_ical_path(t): calendar_for(t.name, t.sessions) for t in view.graph.tracks}
+    )
+    files.update(
+        {urls.room_ical_path(r): calendar_for(r.name, r.sessions) for r in view.graph.rooms}
+    )
+    return files
+
+
+def scheduled_sessions(view: SiteView) -> list[Session]:
+    """Public sessions with a start time, in schedule order."""
+    return [session for day in view.days for session in day.sessions]
+
+
+def calendar_stamp(view: SiteView) -> datetime:
+    """A DTSTAMP derived from the data: the latest session start, else the event start."""
+    starts = [s.start for s in scheduled_sessions(view) if s.start is not None]
+    if starts:
+        return max(starts)
+    return view.event.start or FALLBACK_STAMP
+
+
+def calendar(view: SiteView, name: str, events: Iterable[str]) -> bytes:
+    """One VCALENDAR around already rendered VEVENT blocks."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{escape_text(PRODID)}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ]
+    if view.event.tz_name:
+        lines.append(f"X-WR-TIMEZONE:{escape_text(view.event.tz_name)}")
+    header = "".join(fold(line) + CRLF for line in lines)
+    return (header + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+
+
+def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
+    """One scheduled session's VEVENT: folded content lines, each ending in CRLF."""
+    if session.start is None:
+        raise ValueError(f"session {session.id} has no start time")
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{escape_text(session_uid(view, session))}",
+        f"DTSTAMP:{utc_instant(stamp)}",
+        f"DTSTART:{utc_instant(session.start)}",
+    ]
+    if session.end is not None and session.end.timestamp() > session.start.timestamp():
+        lines.append(f"DTEND:{utc_instant(session.end)}")
+    lines.append(f"SUMMARY:{escape_text(session.title)}")
+    if session.room is not None:
+        lines.append(f"LOCATION:{escape_text(session.room.name)}")
+    description = session_description(session)
+    if description:
+        lines.append(f"DESCRIPTION:{escape_text(description)}")
+    if session.track is not None:
+        lines.append(f"CATEGORIES:{escape_text(session.track.name)}")
+    link = view.base_url.absolute(urls.session_path(session))
+    if link:
+        lines.append(f"URL:{link}")
+    lines.append("END:VEVENT")
+    return "".join(fold(line) + CRLF for line in lines)
+
+
+def session_uid(view: SiteView, session: Session) -> str:
+    """Stable across builds and unique across events: `<session id>-<event key>@eventsite`."""
+    return f"{session.id}-{view.event_key}@{UID_DOMAIN}"
+
+
+def session_description(session: Session) -> str:
+    """Subtitle, speakers and the plain-text abstract, separated by blank lines."""
+    parts = [session.subtitle.strip()]
+    names = [speaker.name for speaker in session.speakers if speaker.name]
+    if names:
+        label = "Speaker" if len(names) == 1 else "Speakers"
+        parts.append(f"{label}: {', '.join(names)}")
+    parts.append(plain(session.abstract, paragraphs=True))
+    return "\n\n".join(part for part in parts if part)
+
+
+def utc_instant(moment: datetime) -> str:
+    """A DATE-TIME in UTC form, e.g. 20260611T070000Z."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def escape_text(value: str) -> str:
+    r"""A TEXT value: `\`, `;` and `,` escaped, newlines as `\n`, other controls dropped."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_NOT_TEXT.sub("", line) for line in value.split("\n")]
+    return "\\n".join(_TEXT_SPECIALS.sub(r"\\\1", line) for line in lines)
+
+
+def fold(line: str) -> str:
+    """Fold a content line into chunks of at most 75 octets, never inside a UTF-8 character."""
+    if len(line.encode("utf-8")) <= FOLD_OCTETS:
+        return line
+    if line.isascii():  # one octet per character
+        rest = [
+            line[i : i + FOLD_OCTETS - 1] for i in range(FOLD_OCTETS, len(line), FOLD_OCTETS - 1)
+        ]
+        return (CRLF + " ").join([line[:FOLD_OCTETS], *rest])
+    chunks: list[str] = []
+    current: list[str] = []
+    size, limit = 0, FOLD_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            chunks.append("".join(current))
+            # continuation lines start with a space, which counts towards their 75 octets
+            current, size, limit = [], 0, FOLD_OCTETS - 1
+        current.append(char)
+        size += width
+    chunks.append("".join(current))
+    return (CRLF + " ").join(chunks)
