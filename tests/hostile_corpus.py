@@ -125,6 +125,28 @@ def many_member_zip(path: Path, count: int) -> Path:
     return path
 
 
+def stored_zip(path: Path, members: list[tuple[bytes, bytes]]) -> Path:
+    """A zip written byte by byte (stored, no compression): names zipfile refuses to write."""
+    import struct
+    import zlib
+
+    body, directory = b"", b""
+    for name, data in members:
+        crc, size = zlib.crc32(data), len(data)
+        header = struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 33, crc, size, size, len(name), 0
+        )
+        directory += struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50, 20, 20, 0, 0, 0, 33, crc, size, size, len(name), 0, 0, 0, 0, 0, len(body),
+        ) + name  # fmt: skip
+        body += header + name + data
+    count = len(members)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), len(body), 0)
+    path.write_bytes(body + directory + end)
+    return path
+
+
 def valid_members() -> list[tuple[str | zipfile.ZipInfo, bytes]]:
     return list(export_files().items())
 

@@ -19,6 +19,7 @@ from hostile_corpus import (
     encode,
     many_member_zip,
     run_limited,
+    stored_zip,
     valid_members,
     write_zip,
 )
@@ -249,3 +250,16 @@ def test_member_name_flagged_utf8_that_is_not_is_a_corrupt_archive(
     code, err = _check(path, capsys)
     assert code == 1
     assert err.startswith(f"error: {path}: corrupt zip archive: 'utf-8' codec can't decode")
+
+
+def test_member_with_an_empty_name_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by benchmarks/fuzz.py: ZipInfo.is_dir() raised IndexError on an empty name."""
+    members = [(name.encode(), data) for name, data in valid_members()]
+    path = stored_zip(tmp_path / "empty-name.zip", [*members, (b"", b"x")])
+    code, err = _check(path, capsys)
+    assert (code, err) == (
+        1,
+        f"error: {path}: a member has an empty name; refused (corrupt archive?)\n",
+    )

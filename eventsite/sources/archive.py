@@ -133,6 +133,8 @@ def _safe_members(archive: zipfile.ZipFile, file: str) -> list[zipfile.ZipInfo]:
 
 
 def _check_member_name(name: str, file: str) -> None:
+    if not name:
+        raise SourceError("a member has an empty name; refused (corrupt archive?)", file=file)
     if "\\" in name or (len(name) > 1 and name[1] == ":") or name.startswith("/"):
         raise SourceError(f"member {name!r} has an absolute or Windows path; refused", file=file)
     if ".." in PurePosixPath(name).parts or "\x00" in name:
