@@ -7,6 +7,7 @@ orchestrates them and reports what happened.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +124,24 @@ def build(options: BuildOptions) -> BuildReport:
 
 def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
-    from eventsite.render import changes, frab, ical, sitemap
-
     renderer = HtmlRenderer(theme, view, navigation(view))
     files = {page.path: renderer.render(page) for page in pages}
-    files.update(ical.calendar_files(view))
+    files.update(other_files(view, pages))
+    return files
+
+
+def other_files(
+    view: SiteView,
+    pages: list[PageSpec],
+    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+) -> dict[str, bytes]:
+    """The files that are not HTML pages: calendars, schedule exports, sitemap, change history.
+
+    `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
+    """
+    from eventsite.render import changes, frab, ical, sitemap
+
+    files = dict((calendar_files or ical.calendar_files)(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]

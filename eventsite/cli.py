@@ -58,7 +58,35 @@ def make_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate an export without building")
     _source_argument(check)
     _common_options(check)
+
+    serve = commands.add_parser("serve", help="preview the site; rebuild and reload on changes")
+    serve.add_argument("source", nargs="?", help="export .zip, folder or API URL")
+    serve.add_argument("-o", "--output", type=Path, help="output folder (default: a temporary one)")
+    serve.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
+    serve.add_argument("--theme", help="built-in theme name or a theme folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
+    )
+    _common_options(serve)
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return int(value)
+
+
+def _poll_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.5 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"not a number of seconds from 0.5 to 86400: {value!r}")
+    return seconds
 
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +140,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     from eventsite.report import print_report
 
     source = args.source or str(bundled_sample())
+    if args.command == "serve":
+        from eventsite.serve import run_command
+
+        return run_command(args, source)
     if args.command == "check":
         report = pipeline.check(source, strict=args.strict)
         print_report(report, quiet=args.quiet, verbose=args.verbose)

@@ -9,7 +9,7 @@ DTSTAMP comes from the event's data, so two builds of one export are byte-identi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from eventsite import __version__, urls
@@ -28,12 +28,18 @@ _NOT_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
 _TEXT_SPECIALS = re.compile(r"([\\;,])")
 
 
-def calendar_files(view: SiteView) -> dict[str, bytes]:
-    """`schedule.ics` plus a calendar per scheduled session and per track and room page."""
+def calendar_files(
+    view: SiteView, render_event: Callable[[SiteView, Session, datetime], str] | None = None
+) -> dict[str, bytes]:
+    """`schedule.ics` plus a calendar per scheduled session and per track and room page.
+
+    `render_event` replaces `vevent` (`eventsite serve` reuses the VEVENTs of unchanged sessions).
+    """
     stamp = calendar_stamp(view)
     sessions = scheduled_sessions(view)
     # each VEVENT is rendered once and shared by every calendar that lists the session
-    events = {session.id: vevent(view, session, stamp) for session in sessions}
+    render_event = render_event or vevent
+    events = {session.id: render_event(view, session, stamp) for session in sessions}
 
     def calendar_for(name: str, members: Iterable[Session]) -> bytes:
         blocks = [events[s.id] for s in members if s.id in events]  # unscheduled: none

@@ -72,10 +72,17 @@ def root_of(path: str) -> str:
 class HtmlRenderer:
     """Renders pages with one Jinja environment; templates compile once per build."""
 
+    environment_class: type[jinja2.Environment] = jinja2.Environment
+
     def __init__(self, theme: Theme, view: SiteView, nav: list[tuple[str, str]]) -> None:
-        self.env = theme.environment()
+        self.env = theme.environment(self.environment_class)
         filters.install(self.env)
+        self.use_view(view, nav)
+
+    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        """Render this view from now on; the compiled templates stay (`eventsite serve`)."""
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        self.env.globals.pop("changes_flag", None)
         if view.history is not None:
             self.env.globals["changes_flag"] = changes.flag_data(view)
         self.view = view

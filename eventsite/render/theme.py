@@ -53,13 +53,15 @@ class Theme:
             chain.append(default)
         return cls(name=chain[0].name, chain=tuple(chain))
 
-    def environment(self) -> jinja2.Environment:
+    def environment(
+        self, factory: type[jinja2.Environment] = jinja2.Environment
+    ) -> jinja2.Environment:
         loaders: list[jinja2.BaseLoader] = [
             jinja2.FileSystemLoader([str(p / "templates") for p in self.chain])
         ]
         prefixes = {p.name: jinja2.FileSystemLoader(str(p / "templates")) for p in self.chain}
         loaders.append(jinja2.PrefixLoader(prefixes))
-        return jinja2.Environment(
+        return factory(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
             trim_blocks=True,

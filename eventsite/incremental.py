@@ -1,0 +1,309 @@
+"""Incremental rebuilds: after an edit, render only the pages whose inputs changed.
+
+`Rebuilder(options).build_all()` builds the whole site once and remembers, for every page, the
+inputs it read (see `eventsite.render.tracking`). `rebuild(changed_paths)` then loads the export
+and/or the theme again (whichever the changed paths belong to), renders only the pages whose
+inputs now have another digest, makes the data-only files (calendars, schedules, sitemap) again
+when the data changed, and writes only the files whose bytes changed. The result is byte for byte
+the site a clean `eventsite build` of the same input writes.
+
+A failed rebuild raises and changes nothing: the previous site stays on disk and in `files`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from eventsite import history, urls
+from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
+from eventsite.errors import OutputError, ThemeError
+from eventsite.issues import IssueLog
+from eventsite.media import MediaResolver
+from eventsite.model.graph import EventGraph
+from eventsite.render.calendar_cache import CalendarCache
+from eventsite.render.pages import PageSpec, navigation, plan_pages
+from eventsite.render.theme import Theme
+from eventsite.render.tracking import (
+    DepKey,
+    Digest,
+    Fingerprints,
+    TemplateDigests,
+    TrackingRenderer,
+    globals_value,
+    page_signature,
+)
+from eventsite.render.view import SiteView, build_view
+from eventsite.writer import MARKER, check_output_dir, safe_target, write_site
+
+
+@dataclass(slots=True)
+class RebuildStats:
+    """What one build or rebuild did."""
+
+    pages: int = 0  # HTML pages in the site
+    rendered: list[str] = field(default_factory=list)  # pages rendered this time
+    written: list[str] = field(default_factory=list)  # files whose bytes changed
+    removed: list[str] = field(default_factory=list)
+    files: int = 0  # files in the site
+    reloaded_data: bool = False
+    reloaded_theme: bool = False
+    seconds: float = 0.0
+    issues: IssueLog = field(default_factory=IssueLog)
+    sessions: int = 0
+    speakers: int = 0
+    hidden_sessions: int = 0
+    events_reused: int = 0  # calendar VEVENTs of unchanged sessions, reused
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.rendered)} of {self.pages} pages rendered, {len(self.written)} file(s) "
+            f"written, {len(self.removed)} removed in {self.seconds:.2f} s"
+        )
+
+
+@dataclass(slots=True)
+class _Data:
+    """One load of the export: the view the templates see and the pages to make of it."""
+
+    graph: EventGraph
+    view: SiteView
+    pages: list[PageSpec]
+    media_files: dict[str, bytes]
+    feeds: dict[str, bytes]
+    issues: IssueLog
+
+
+@dataclass(frozen=True, slots=True)
+class _PageRecord:
+    signature: Digest
+    keys: frozenset[DepKey]
+
+
+@dataclass(slots=True)
+class _State:
+    """The last good build: what is on disk and in memory, and what each page read."""
+
+    data: _Data
+    theme: Theme
+    renderer: TrackingRenderer  # compiled templates, reused while the theme is unchanged
+    templates: TemplateDigests
+    static: dict[str, bytes]
+    records: dict[str, _PageRecord]
+    digests: dict[DepKey, Digest]
+    files: dict[str, bytes]
+
+
+class Rebuilder:
+    """Builds a site once, then keeps it up to date with the least work per change."""
+
+    def __init__(self, options: BuildOptions) -> None:
+        self.options = options
+        self.output = options.output.absolute()
+        self._state: _State | None = None
+        self._disk_in_sync = False
+        self._calendars = CalendarCache()
+        self._history_dir: Path | None = None
+
+    def _history_home(self) -> Path:
+        """Where the previous change history is read from: a copy of the output folder's, taken
+        before the first build, so that every preview compares with the published history and
+        not with the preview before it (the way `eventsite build` into that folder would)."""
+        if self._history_dir is None:
+            self._history_dir = Path(tempfile.mkdtemp(prefix="eventsite-history-"))
+            weakref.finalize(self, shutil.rmtree, self._history_dir, True)
+            published = self.output / urls.CHANGES_JSON
+            if published.is_file():
+                shutil.copyfile(published, self._history_dir / urls.CHANGES_JSON)
+        return self._history_dir
+
+    @property
+    def files(self) -> Mapping[str, bytes]:
+        """Every file of the last good build by output path (read-only)."""
+        return MappingProxyType(self._state.files if self._state else {})
+
+    def source_path(self) -> Path:
+        return Path(self.options.source).absolute()
+
+    def _source_is_url(self) -> bool:
+        return self.options.source.lower().startswith(("http://", "https://"))
+
+    def theme_dirs(self) -> list[Path]:
+        theme = self._state.theme if self._state else Theme.load(self.options.theme)
+        return list(theme.watched_paths())
+
+    def build_all(self) -> RebuildStats:
+        """Build everything from scratch and write the whole site atomically."""
+        started = time.perf_counter()
+        check_output_dir(self.output, [] if self._source_is_url() else [self.source_path()])
+        theme = Theme.load(self.options.theme)
+        data = self._load_data()
+        stats = RebuildStats(reloaded_data=True, reloaded_theme=True)
+        state = self._render(data, theme, _read_static(theme), None, stats)
+        self._write_everything(state.files)
+        return self._commit(state, stats, list(state.files), [], started)
+
+    def rebuild(self, changed_paths: Iterable[Path] | None = None) -> RebuildStats:
+        """Bring the site up to date after `changed_paths` changed (None: anything may have)."""
+        if self._state is None:
+            return self.build_all()
+        started = time.perf_counter()
+        previous = self._state
+        data_changed, theme_changed = self._classify(changed_paths, previous.theme)
+        theme = Theme.load(self.options.theme) if theme_changed else previous.theme
+        data = self._load_data() if data_changed else previous.data
+        static = _read_static(theme) if theme_changed else previous.static
+        stats = RebuildStats(reloaded_data=data_changed, reloaded_theme=theme_changed)
+        state = self._render(data, theme, static, previous, stats)
+        written = {p: b for p, b in state.files.items() if previous.files.get(p) != b}
+        removed = sorted(previous.files.keys() - state.files.keys())
+        if self._disk_in_sync and (self.output / MARKER).is_file():
+            self._write_changes(written, removed)
+        else:
+            self._write_everything(state.files)
+        return self._commit(state, stats, sorted(written), removed, started)
+
+    def _classify(self, changed: Iterable[Path] | None, theme: Theme) -> tuple[bool, bool]:
+        """Which inputs to load again: the data, the theme, or (for any other path) both."""
+        if changed is None:
+            return True, True
+        source = None if self._source_is_url() else self.source_path()
+        theme_dirs = [p.absolute() for p in theme.watched_paths()]
+        data = themed = False
+        for path in (Path(p).absolute() for p in changed):
+            in_source = source is not None and path.is_relative_to(source)
+            in_theme = any(path.is_relative_to(d) for d in theme_dirs)
+            data = data or in_source or not in_theme
+            themed = themed or in_theme or not in_source
+        return data, themed
+
+    def _load_data(self) -> _Data:
+        """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
+        issues = IssueLog()
+        raw, graph = load_graph(self.options.source, issues, strict=self.options.strict)
+        media = MediaResolver(raw.media, issues, self.options.fetch_remote)
+        view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
+        update = history.update_history(
+            graph, view.event_key, self.options.previous, self._history_home(), issues
+        )
+        view.history = update.history
+        pages = plan_pages(view)
+        fail_if_strict(issues, self.options.strict)
+        feeds = other_files(view, pages, self._calendars.calendar_files)
+        return _Data(graph, view, pages, dict(media.files), feeds, issues)
+
+    def _render(
+        self,
+        data: _Data,
+        theme: Theme,
+        static: dict[str, bytes],
+        previous: _State | None,
+        stats: RebuildStats,
+    ) -> _State:
+        """Render the pages whose inputs changed since `previous`; reuse the others' bytes."""
+        nav = navigation(data.view)
+        if previous is not None and previous.theme is theme:
+            renderer, templates = previous.renderer, previous.templates
+            renderer.use_view(data.view, nav)
+        else:
+            renderer = TrackingRenderer(theme, data.view, nav)
+            templates = TemplateDigests(renderer.env)
+        digests = Fingerprints(
+            data.view, (globals_value(renderer.env), data.view.base_url), templates
+        )
+        records: dict[str, _PageRecord] = {}
+        html: dict[str, bytes] = {}
+        changed = _changed_keys(previous.digests, digests) if previous else frozenset()
+        for page in data.pages:
+            signature = page_signature(page)
+            old = previous.records.get(page.path) if previous else None
+            if previous and old and old.signature == signature and old.keys.isdisjoint(changed):
+                records[page.path], html[page.path] = old, previous.files[page.path]
+                continue
+            html[page.path], keys = renderer.render_tracked(page)
+            records[page.path] = _PageRecord(signature, keys)
+            stats.rendered.append(page.path)
+        wanted = {key for record in records.values() for key in record.keys}
+        files = {**html, **data.feeds, **data.media_files}
+        files.update((urls.asset_path(name), data) for name, data in static.items())
+        return _State(
+            data=data,
+            theme=theme,
+            renderer=renderer,
+            templates=templates,
+            static=static,
+            records=records,
+            digests={key: digests.digest(key) for key in wanted},
+            files=files,
+        )
+
+    def _commit(
+        self,
+        state: _State,
+        stats: RebuildStats,
+        written: list[str],
+        removed: list[str],
+        started: float,
+    ) -> RebuildStats:
+        self._state = state
+        graph = state.data.graph
+        stats.pages = len(state.records)
+        stats.files = len(state.files)
+        stats.written, stats.removed = written, removed
+        stats.issues = state.data.issues
+        stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
+        stats.hidden_sessions = graph.hidden_sessions
+        stats.events_reused = self._calendars.reused if stats.reloaded_data else 0
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _write_everything(self, files: dict[str, bytes]) -> None:
+        self._disk_in_sync = False
+        write_site(self.output, files, {})
+        self._disk_in_sync = True
+
+    def _write_changes(self, written: dict[str, bytes], removed: list[str]) -> None:
+        """Replace changed files one by one (each atomically) and delete files that are gone."""
+        self._disk_in_sync = False
+        try:
+            for rel in sorted(written):
+                _replace_file(safe_target(self.output, rel), written[rel])
+            for rel in removed:
+                _remove_file(self.output, safe_target(self.output, rel))
+        except OSError as exc:
+            raise OutputError(f"cannot update the site: {exc}", file=str(self.output)) from None
+        self._disk_in_sync = True
+
+
+def _changed_keys(old_digests: dict[DepKey, Digest], digests: Fingerprints) -> frozenset[DepKey]:
+    """The inputs read by the last build whose value is different now."""
+    return frozenset(key for key, old in old_digests.items() if digests.digest(key) != old)
+
+
+def _read_static(theme: Theme) -> dict[str, bytes]:
+    try:
+        return {name: path.read_bytes() for name, path in theme.static_files().items()}
+    except OSError as exc:
+        raise ThemeError(f"cannot read a static file: {exc.strerror}", file=exc.filename) from None
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+
+
+def _remove_file(root: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    parent = target.parent
+    while parent != root and parent.is_relative_to(root) and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent

@@ -1,0 +1,402 @@
+"""Dependency tracking for incremental rendering: what did a page read while it rendered?
+
+`TrackingEnvironment` is a Jinja environment that notes every input a template touches: each
+entity it reads an attribute of (session, speaker, track, room, session type, sponsor, day, the
+event), each attribute of the site view and the graph, each photo/logo/audio lookup by id, each
+template it loads, and each entity handed to a filter or a global function. The notes are
+`DepKey`s; `Fingerprints` gives each key a digest for one build, so a page must be rendered again
+exactly when the digest of one of its keys differs between two builds. A key names a whole
+entity (`("track", "3")`, when Python code such as a filter got the entity) or one attribute of it
+(`("session", "17", "title")`, when a template read that attribute).
+
+Anything the templates reach goes through one of these doors, because plain values (assets, grid
+items, sponsor groups, links) are always reached through a tracked owner whose digest covers them
+in full. An object the digest cannot describe gets a digest that never repeats, so an unknown
+input makes its pages render every time: slower, never stale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime, time, tzinfo
+from enum import Enum
+from typing import Any
+
+import jinja2
+
+from eventsite.model.changes import ChangeHistory
+from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
+from eventsite.model.graph import EventGraph
+from eventsite.model.schedule import Day
+from eventsite.render import filters
+from eventsite.render.pages import HtmlRenderer, PageSpec
+from eventsite.render.theme import Theme
+from eventsite.render.view import SiteView
+
+DepKey = tuple[str, ...]
+Digest = object  # an `encode`d value: canonical, so values are compared as they are
+
+# entity classes the site reads, by the kind that names them in a DepKey
+ENTITY_KINDS: dict[type, str] = {
+    Session: "session",
+    Speaker: "speaker",
+    Track: "track",
+    Room: "room",
+    SessionType: "type",
+    Sponsor: "sponsor",
+    Day: "day",
+}
+# SiteView mappings looked up by entity id: a lookup depends on that one entry only
+KEYED_MAPPINGS = {"photos": "photo", "logos": "logo", "audio": "audio"}
+_MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items()}
+EVENT_KEY: DepKey = ("event",)
+HISTORY_KEY: DepKey = ("history",)
+GLOBALS_KEY: DepKey = ("globals",)
+# objects there is one of per build, tracked by attribute like entities
+_SINGLE_KEYS: dict[type, DepKey] = {Event: EVENT_KEY, ChangeHistory: HISTORY_KEY}
+_build_numbers = itertools.count(1)
+# functions that only use an entity's identity (its output path), which never changes
+READS_IDENTITY_ONLY: frozenset[Callable[..., Any]] = frozenset({filters.url})
+
+
+def entity_key(obj: object) -> DepKey | None:
+    kind = ENTITY_KINDS.get(type(obj))
+    if kind is None:
+        return _SINGLE_KEYS.get(type(obj))
+    return (kind, obj.date.isoformat()) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
+
+
+class Recorder:
+    """Collects the keys one page reads; inactive between pages."""
+
+    def __init__(self) -> None:
+        self.keys: set[DepKey] | None = None
+
+    def start(self) -> None:
+        self.keys = {GLOBALS_KEY}
+
+    def stop(self) -> frozenset[DepKey]:
+        keys, self.keys = self.keys or set(), None
+        return frozenset(keys)
+
+    def note(self, key: DepKey) -> None:
+        if self.keys is not None:
+            self.keys.add(key)
+
+    def note_object(self, obj: object) -> None:
+        """The whole entity counts as read (it was handed to Python code)."""
+        if self.keys is not None:
+            key = entity_key(obj)
+            if key is not None:
+                self.keys.add(key)
+
+    def note_attribute(self, obj: object, attribute: str) -> None:
+        """One attribute of an entity was read: only that attribute's value matters."""
+        if self.keys is not None:
+            key = entity_key(obj)
+            if key is not None:
+                self.keys.add((*key, attribute))
+
+
+class KeyedLookup(Mapping[str, Any]):
+    """A SiteView mapping (`site.photos`) that records which ids a template looked up."""
+
+    def __init__(self, kind: str, attribute: str, data: Mapping[str, Any], recorder: Recorder):
+        self._kind, self._attribute, self._data, self._recorder = kind, attribute, data, recorder
+
+    def __getitem__(self, key: str) -> Any:
+        self._recorder.note((self._kind, str(key)))
+        return self._data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._recorder.note((self._kind, str(key)))
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._recorder.note((self._kind, str(key)))
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        self._recorder.note(("site", self._attribute))
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        self._recorder.note(("site", self._attribute))
+        return len(self._data)
+
+
+class TrackingEnvironment(jinja2.Environment):
+    """A Jinja environment that records, per page, the inputs the templates read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recorder = Recorder()
+
+    def track(self, recorder: Recorder) -> None:
+        """Start recording into `recorder`; wraps filters and globals so entity arguments count."""
+        self.recorder = recorder
+        self.filters = {name: _recording(f, recorder) for name, f in self.filters.items()}
+        for name, value in list(self.globals.items()):
+            if callable(value) and not isinstance(value, type) and not _is_module(value):
+                self.globals[name] = _recording(value, recorder)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        cls = type(obj)
+        if cls is SiteView:
+            return self._site_attribute(obj, attribute)
+        if cls is EventGraph:
+            self.recorder.note(("graph", attribute))
+        else:
+            self.recorder.note_attribute(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        cls = type(obj)
+        if cls is SiteView and isinstance(argument, str):
+            return self._site_attribute(obj, argument)
+        if cls is EventGraph:
+            self.recorder.note(("graph", str(argument)))
+        elif isinstance(argument, str):
+            self.recorder.note_attribute(obj, argument)
+        else:
+            self.recorder.note_object(obj)
+        return super().getitem(obj, argument)
+
+    def _site_attribute(self, view: SiteView, attribute: str) -> Any:
+        if attribute in KEYED_MAPPINGS:
+            return KeyedLookup(
+                KEYED_MAPPINGS[attribute], attribute, getattr(view, attribute), self.recorder
+            )
+        self.recorder.note(("site", attribute))
+        return super().getattr(view, attribute)
+
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Any:
+        if isinstance(name, str):
+            self.recorder.note(("template", self.join_path(name, parent) if parent else name))
+        return super().get_template(name, parent, globals)
+
+    def select_template(self, names: Any, parent: str | None = None, globals: Any = None) -> Any:
+        if not isinstance(names, jinja2.Undefined):
+            for name in names:
+                if isinstance(name, str):
+                    self.recorder.note(("template", name))
+        return super().select_template(names, parent, globals)
+
+
+def _is_module(value: object) -> bool:
+    return type(value).__name__ == "module"
+
+
+def _recording(function: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
+    """Wrap a filter or global so entities passed to it count as read."""
+    if getattr(function, "_eventsite_recording", False) or function in READS_IDENTITY_ONLY:
+        return function
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if recorder.keys is not None:
+            for value in itertools.chain(args, kwargs.values()):
+                recorder.note_object(value)
+        return function(*args, **kwargs)
+
+    wrapper._eventsite_recording = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+class TrackingRenderer(HtmlRenderer):
+    """An HtmlRenderer that also returns the inputs each page read."""
+
+    environment_class = TrackingEnvironment
+
+    def __init__(self, theme: Theme, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        super().__init__(theme, view, nav)
+        self.recorder = Recorder()
+        assert isinstance(self.env, TrackingEnvironment)
+        self.env.track(self.recorder)
+
+    def render_tracked(self, page: PageSpec) -> tuple[bytes, frozenset[DepKey]]:
+        self.recorder.start()
+        try:
+            html = self.render(page)
+        finally:
+            keys = self.recorder.stop()
+        return html, keys
+
+
+def globals_value(env: jinja2.Environment) -> object:
+    """The data the templates get as globals besides the view and the event (nav, flags...)."""
+    return {
+        name: value
+        for name, value in sorted(env.globals.items())
+        if name not in ("site", "event") and not callable(value) and not _is_module(value)
+    }
+
+
+def page_signature(page: PageSpec) -> Digest:
+    """What a page is, apart from what it reads: template, title and context (by reference)."""
+    return fingerprint_of((page.template, page.title, encode(page.context)))
+
+
+class Fingerprints:
+    """Digests of DepKeys for one build: equal digests mean the page would render the same."""
+
+    def __init__(self, view: SiteView, globals_value: object, templates: TemplateDigests) -> None:
+        self.view = view
+        self.build = next(_build_numbers)
+        self.globals_value = globals_value
+        self.templates = templates
+        self._digests: dict[DepKey, Digest] = {}
+        self._entities = _entity_index(view)
+
+    def digest(self, key: DepKey) -> Digest:
+        found = self._digests.get(key, _NOT_THERE)
+        if found is _NOT_THERE:
+            found = self._digests[key] = self._compute(key)
+        return found
+
+    def _compute(self, key: DepKey) -> Digest:
+        kind = key[0]
+        if kind == "template":
+            return self.templates.digest(key[1])
+        if kind == "globals":
+            return fingerprint_of(encode(self.globals_value))
+        if kind == "event":
+            return self._entity_digest(self.view.event, key[1:])
+        if kind == "history":
+            history = self.view.history
+            return self._unique() if history is None else self._entity_digest(history, key[1:])
+        if kind == "site":
+            return self._site_digest(key[1])
+        if kind == "graph":
+            value = getattr(self.view.graph, key[1], _NOT_THERE)
+            return self._unique() if value is _NOT_THERE else fingerprint_of(encode(value))
+        if kind in _MAPPING_OF_KIND:
+            mapping = getattr(self.view, _MAPPING_OF_KIND[kind])
+            return fingerprint_of(encode(mapping.get(key[1], _NOT_THERE)))
+        entity = self._entities.get(key[:2])
+        return self._unique() if entity is None else self._entity_digest(entity, key[2:])
+
+    def _entity_digest(self, entity: object, attribute: DepKey) -> Digest:
+        """The whole entity's own fields, or the value of one attribute."""
+        if not attribute:
+            return fingerprint_of(encode_fields(entity))
+        value = getattr(entity, attribute[0], _NOT_THERE)
+        return self._unique() if callable(value) else fingerprint_of(encode(value))
+
+    def _site_digest(self, attribute: str) -> Digest:
+        value = getattr(self.view, attribute, _NOT_THERE)
+        if value is _NOT_THERE or callable(value):
+            return self._unique()  # methods may read anything: always render again
+        return fingerprint_of(encode(value))
+
+    def _unique(self) -> Digest:
+        return ("unique", self.build, next(_OPAQUE))
+
+
+class TemplateDigests:
+    """Digests of template sources as an environment's loader resolves them now."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self._cache: dict[str, Digest] = {}
+
+    def digest(self, name: str) -> Digest:
+        found = self._cache.get(name)
+        if found is None:
+            found = self._cache[name] = self._compute(name)
+        return found
+
+    def _compute(self, name: str) -> Digest:
+        assert self.env.loader is not None
+        try:
+            source, filename, _ = self.env.loader.get_source(self.env, name)
+        except jinja2.TemplateNotFound:
+            return fingerprint_of(("missing-template", name))
+        return fingerprint_of(("template", filename, source))
+
+
+class _NotThere:
+    def __repr__(self) -> str:
+        return "<not there>"
+
+
+_NOT_THERE = _NotThere()
+
+
+def _entity_index(view: SiteView) -> dict[DepKey, object]:
+    graph = view.graph
+    index: dict[DepKey, object] = {}
+    groups: Iterable[Iterable[object]] = (
+        graph.sessions,
+        graph.speakers,
+        graph.tracks,
+        graph.rooms,
+        graph.session_types,
+        graph.sponsors,
+        view.days,
+    )
+    for item in itertools.chain.from_iterable(groups):
+        key = entity_key(item)
+        if key is not None:
+            index.setdefault(key, item)
+    for session in graph.sessions:
+        for linked in (session.track, session.room, session.session_type, *session.speakers):
+            key = entity_key(linked)
+            if key is not None:
+                index.setdefault(key, linked)
+    return index
+
+
+def encode_fields(entity: object) -> tuple[object, ...]:
+    """An entity's own fields; the entities it links to appear as references."""
+    return (
+        type(entity).__name__,
+        *(encode(getattr(entity, f)) for f in _field_names(type(entity))),
+    )
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_OPAQUE = itertools.count()
+
+
+def encode(value: object) -> object:
+    """A hashable, comparable description of a value; entities become references."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if value is _NOT_THERE:
+        return ("absent",)
+    if isinstance(value, str):
+        return str(value)
+    key = entity_key(value)
+    if key is not None:
+        return ("ref", *key)
+    if isinstance(value, list | tuple):
+        return tuple(encode(item) for item in value)
+    if isinstance(value, dict):
+        return ("dict", *((encode(k), encode(v)) for k, v in value.items()))
+    if isinstance(value, datetime | date | time):
+        return (type(value).__name__, value.isoformat(), str(getattr(value, "tzinfo", None)))
+    if isinstance(value, tzinfo):
+        return ("tz", str(value))
+    if isinstance(value, Enum):
+        return ("enum", type(value).__name__, value.name)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, SiteView | EventGraph):
+            return ("ref", type(value).__name__)
+        return encode_fields(value)
+    return ("opaque", type(value).__name__, next(_OPAQUE))  # never equal: always re-render
+
+
+def fingerprint_of(value: object) -> Digest:
+    """What inputs are compared by: the `encode`d value itself.
+
+    Comparing the encoded tuples is exact and cheaper than hashing their text first.
+    """
+    return value
