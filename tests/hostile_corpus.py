@@ -377,3 +377,22 @@ def xss_export() -> dict[str, bytes]:
         session_types=types,
         sponsors=sponsors,
     )
+
+
+def xss_site(root: Path) -> Path:
+    """The XSS export built twice into one site: first with plain titles and other times, then
+    with the payloads, so the change history (page, feed, JSON, flag data) carries them too."""
+    from eventsite.build import BuildOptions, build
+
+    files = xss_export()
+    sessions = json.loads(files["sessions"])
+    before = [
+        {**record, "title": f"Draft {record['id']}", "starts-at": "2026-03-30T09:00:00+02:00"}
+        for record in sessions
+    ]
+    first = write_folder(root / "before", {**files, "sessions": encode(before)})
+    second = write_folder(root / "export", files)
+    out = root / "site"
+    build(BuildOptions(source=str(first), output=out, base_url="https://example.org/x/"))
+    build(BuildOptions(source=str(second), output=out, base_url="https://example.org/x/"))
+    return out

@@ -15,9 +15,8 @@ import icalendar
 import lxml.etree
 import lxml.html
 import pytest
-from hostile_corpus import ICAL_INJECTION, MARKUP_PAYLOADS, XML_INJECTION, write_folder, xss_export
-
-from eventsite.build import BuildOptions, build
+from hostile_corpus import ICAL_INJECTION, MARKUP_PAYLOADS, REPO, XML_INJECTION
+from hostile_corpus import xss_site as build_xss_site
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "srcset", "data", "poster", "content")
@@ -33,12 +32,9 @@ STYLE_DECLARATION = re.compile(
 
 @pytest.fixture(scope="module")
 def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("xss")
-    source = write_folder(root / "export", xss_export())
-    out = root / "site"
-    report = build(BuildOptions(source=str(source), output=out, base_url="https://example.org/x/"))
-    assert report.sessions == len(MARKUP_PAYLOADS) + 2
-    return out
+    site = build_xss_site(tmp_path_factory.mktemp("xss"))
+    assert len(list((site / "sessions").glob("*.html"))) == len(MARKUP_PAYLOADS) + 2
+    return site
 
 
 def _pages(site: Path) -> dict[str, lxml.html.HtmlElement]:
@@ -48,11 +44,20 @@ def _pages(site: Path) -> dict[str, lxml.html.HtmlElement]:
     }
 
 
-def test_only_the_theme_script_is_on_any_page(xss_site: Path) -> None:
+THEME_SCRIPTS = {p.name for p in (REPO / "themes" / "default" / "static").glob("*.js")}
+
+
+def test_only_theme_scripts_and_inert_json_data_are_on_any_page(xss_site: Path) -> None:
     for path, tree in _pages(xss_site).items():
         scripts = tree.xpath("//script")
-        assert [s.get("src", "").rsplit("/", 1)[-1] for s in scripts] == ["site.js"], path
-        assert all(not (s.text or "").strip() for s in scripts), path
+        assert scripts, path
+        for script in scripts:
+            if script.get("type") == "application/json":  # data for the theme's scripts
+                assert "<" not in script.text, path
+                json.loads(script.text)
+                continue
+            assert script.get("src", "").rsplit("/", 1)[-1] in THEME_SCRIPTS, path
+            assert not (script.text or "").strip(), path
 
 
 def test_no_event_handler_attributes_or_active_elements(xss_site: Path) -> None:
@@ -163,3 +168,14 @@ def test_invalid_colours_never_reach_css(xss_site: Path) -> None:
     for fragment in ("javascript", "expression", "url(j", "<", '"', "}", "#12345g"):
         assert fragment not in css
     assert "--track-bg:#e8eaf0" in css  # the default colour replaced every invalid one
+
+
+def test_change_history_carries_payloads_as_text(xss_site: Path) -> None:
+    page = lxml.html.fromstring((xss_site / "changes.html").read_bytes())
+    titles = [t.text_content() for t in page.xpath("//*[contains(@class, 'change-title')]")]
+    assert f"S0 {MARKUP_PAYLOADS[0]}" in titles
+    feed = lxml.etree.fromstring((xss_site / "changes.xml").read_bytes())
+    assert not feed.xpath("//evil") and not feed.xpath("//*[local-name()='script']")
+    assert f"S0 {MARKUP_PAYLOADS[0]}" in "".join(feed.itertext())
+    changes = json.loads((xss_site / "changes.json").read_text(encoding="utf-8"))
+    assert f"S0 {MARKUP_PAYLOADS[0]}" in json.dumps(changes, ensure_ascii=False)

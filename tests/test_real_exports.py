@@ -11,7 +11,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import SCHEMAS, real_export_dirs, real_export_zips, require_shared
+from conftest import (
+    PUBLISHED_FIELDS,
+    SCHEMAS,
+    real_export_dirs,
+    real_export_zips,
+    require_shared,
+)
 from markupsafe import escape
 from sitecheck import broken_links, site_files, text_files
 
@@ -21,17 +27,6 @@ pytestmark = pytest.mark.slow
 ZONE_NAMES = {"US / Pacific": "America/Los_Angeles", "US / Eastern": "America/New_York",
               "Hawaii-Aleutian": "Pacific/Honolulu", "US/Pacific": "America/Los_Angeles"}  # fmt: skip
 EXPORTS = real_export_dirs()
-# fields whose e-mail addresses these organisers publish on purpose (a contact address in the
-# description or code of conduct, speakers' own addresses in their bios): the privacy audit's
-# opt-out; test_audit checks that such exports fail without it
-PUBLISHED_FIELDS = {
-    "EhealthAfrica": frozenset({"event.description"}),
-    "FBF817": frozenset({"speakers.short-biography"}),
-    "FOSSASIA16__fd411dc": frozenset({"speakers.long-biography"}),
-    "FOSSASIASummit2016": frozenset({"speakers.long-biography"}),
-    "OSCAL2017": frozenset({"event.code-of-conduct"}),
-    "OTS16": frozenset({"speakers.long-biography"}),
-}
 
 
 def _options(export: Path, output: Path, base_url: str | None = None) -> BuildOptions:
