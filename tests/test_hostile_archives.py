@@ -263,3 +263,17 @@ def test_member_with_an_empty_name_is_refused(
         1,
         f"error: {path}: a member has an empty name; refused (corrupt archive?)\n",
     )
+
+
+def test_encrypted_member_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by benchmarks/fuzz.py: zipfile raised RuntimeError (password required)."""
+    path = write_zip(tmp_path / "locked.zip", valid_members())
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")  # the first entry is 'event'
+    data[central + 8] |= 0x1  # general purpose flag: encrypted
+    path.write_bytes(bytes(data))
+    code, err = _check(path, capsys)
+    assert (code, err) == (
+        1,
+        f"error: {path}:event: the member is encrypted; exports are never encrypted\n",
+    )

@@ -168,6 +168,8 @@ def _document_name(rel: str) -> str | None:
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, shown: str) -> bytes:
     """Read a member in chunks, stopping at `cap` whatever its header claims (zip bombs)."""
+    if info.flag_bits & 0x1:
+        raise SourceError("the member is encrypted; exports are never encrypted", file=shown)
     parts: list[bytes] = []
     size = 0
     try:
