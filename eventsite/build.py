@@ -14,14 +14,16 @@ from pathlib import Path
 from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
-from eventsite.media import MediaResolver, RemoteFetcher
+from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
+from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView, build_view
-from eventsite.sources import RawExport, open_source
+from eventsite.sources import RawExport, is_url, open_source
+from eventsite.sources.api import ApiOptions
 from eventsite.writer import WriteStats, check_output_dir, write_site
 
 
@@ -32,7 +34,10 @@ class BuildOptions:
     base_url: str | None = None
     theme: str | None = None
     strict: bool = False
-    fetch_remote: RemoteFetcher | None = None
+    fetch_remote: RemoteFetcher | None = None  # None: remote media get placeholders
+    media_cache: DerivedStore | None = None  # resized images kept between builds
+    progress: Progress = field(default_factory=Progress)
+    api: ApiOptions | None = None  # for an event URL: auth scheme, timeouts, reused clients
     publish_fields: frozenset[str] = frozenset()  # fields the privacy audit lets through
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
@@ -70,20 +75,20 @@ class _Stopwatch:
 
 
 def load_graph(
-    source: str, issues: IssueLog, *, strict: bool = False
+    source: str, issues: IssueLog, *, strict: bool = False, api: ApiOptions | None = None
 ) -> tuple[RawExport, EventGraph]:
     """Stages 1-3: read the export, normalise it and resolve the graph."""
-    raw = open_source(source, issues)
+    raw = open_source(source, issues, api=api)
     data = normalise(raw.documents, issues, raw.files, strict=strict)
     return raw, resolve(data, issues)
 
 
-def check(source: str, *, strict: bool = False) -> BuildReport:
+def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:
     """Validate an export without writing anything."""
     started = time.perf_counter()
     issues = IssueLog()
-    raw, graph = load_graph(source, issues, strict=strict)
-    build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    raw, graph = load_graph(source, issues, strict=strict, api=api)
+    build_view(graph, MediaResolver(raw.media, issues, resize=False), urls.BaseUrl())
     report = _report(source, None, graph, issues)
     report.seconds = time.perf_counter() - started
     return report
@@ -95,11 +100,12 @@ def build(options: BuildOptions) -> BuildReport:
     issues = IssueLog()
     report = BuildReport(source=options.source, output=options.output, issues=issues)
     watch = _Stopwatch(report)
-    check_output_dir(options.output, [Path(options.source)])
+    check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    raw, graph = load_graph(options.source, issues, strict=options.strict)
+    raw, graph = load_graph(options.source, issues, strict=options.strict, api=options.api)
     watch.lap("load")
-    media = MediaResolver(raw.media, issues, options.fetch_remote)
+    media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
+    media.prepare(image_requests(graph), options.progress)
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
     update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
     view.history, report.changes = update.history, update.changes
@@ -107,7 +113,7 @@ def build(options: BuildOptions) -> BuildReport:
     pages = plan_pages(view)
     watch.lap("plan+media")
     fail_if_strict(issues, options.strict)
-    files = render_site(view, pages, theme)
+    files = render_site(view, pages, theme, options.progress)
     files.update(media.files)
     if options.check_links:
         linkcheck.fail_on_broken_links(files, _static_copies(theme))
@@ -122,10 +128,16 @@ def build(options: BuildOptions) -> BuildReport:
     return report
 
 
-def render_site(view: SiteView, pages: list[PageSpec], theme: Theme) -> dict[str, bytes]:
+def render_site(
+    view: SiteView, pages: list[PageSpec], theme: Theme, progress: Progress | None = None
+) -> dict[str, bytes]:
     """Every generated file of the site: HTML pages, calendars, schedule exports, sitemap."""
     renderer = HtmlRenderer(theme, view, navigation(view))
-    files = {page.path: renderer.render(page) for page in pages}
+    files: dict[str, bytes] = {}
+    with (progress or Progress()).task("pages", len(pages)) as task:
+        for page in pages:
+            files[page.path] = renderer.render(page)
+            task.advance()
     files.update(other_files(view, pages))
     return files
 

@@ -7,10 +7,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from eventsite import __version__
 from eventsite.errors import EventsiteError, UsageError
+from eventsite.progress import for_terminal
+
+if TYPE_CHECKING:
+    from eventsite.fetch.remote import RemoteMedia
+    from eventsite.sources.api import ApiOptions
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -52,6 +57,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="let the privacy audit publish e-mails/phones from this input field "
         "(e.g. code-of-conduct or event.description); repeatable",
     )
+    _media_options(build)
     _publishing_options(build)
     _common_options(build)
 
@@ -59,6 +65,10 @@ def make_parser() -> argparse.ArgumentParser:
     _source_argument(check)
     _common_options(check)
 
+    fetch = commands.add_parser("fetch", help="save a live event as an export build reads offline")
+    fetch.add_argument("source", metavar="URL", help="event URL, e.g. https://host/v1/events/ID")
+    fetch.add_argument("-o", "--output", type=Path, required=True, help="snapshot .zip or folder")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     serve = commands.add_parser("serve", help="preview the site; rebuild and reload on changes")
     serve.add_argument("source", nargs="?", help="export .zip, folder or API URL")
     serve.add_argument("-o", "--output", type=Path, help="output folder (default: a temporary one)")
@@ -70,6 +80,8 @@ def make_parser() -> argparse.ArgumentParser:
         "--poll", type=_poll_seconds, default=30.0, help="API source: check every N s"
     )
     _common_options(serve)
+    for command in (build, check, fetch, serve):
+        _api_options(command)
     return parser
 
 
@@ -91,7 +103,49 @@ def _poll_seconds(value: str) -> float:
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "source", nargs="?", help="export .zip or folder (default: the bundled sample)"
+        "source", nargs="?", help="export .zip, folder or event URL (default: the bundled sample)"
+    )
+
+
+def _api_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "live API",
+        "credentials come only from EVENTSITE_API_TOKEN, or EVENTSITE_API_EMAIL and "
+        "EVENTSITE_API_PASSWORD",
+    )
+    group.add_argument(
+        "--auth-scheme",
+        choices=("JWT", "Bearer"),
+        default="JWT",
+        help="Authorization header type (Open Event servers use JWT)",
+    )
+    group.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds to wait for the server to answer"
+    )
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return seconds
+
+
+def _media_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("remote media (speaker photos, logos on other hosts)")
+    group.add_argument(
+        "--cache-dir", type=Path, help="media cache folder (default: .eventsite-cache beside -o)"
+    )
+    group.add_argument(
+        "--offline", action="store_true", help="no network: use the media cache or placeholders"
+    )
+    group.add_argument(
+        "--allow-private-media",
+        action="store_true",
+        help="allow media from private, loopback and link-local addresses (intranets, tests)",
     )
 
 
@@ -138,17 +192,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     from eventsite import build as pipeline
     from eventsite.audit import parse_publish_fields
     from eventsite.report import print_report
+    from eventsite.sources.api import ApiOptions
 
+    api = ApiOptions(auth_scheme=args.auth_scheme, timeout=args.timeout)
+    if args.command == "fetch":
+        return _fetch(args, api)
     source = args.source or str(bundled_sample())
     if args.command == "serve":
         from eventsite.serve import run_command
 
         return run_command(args, source)
     if args.command == "check":
-        report = pipeline.check(source, strict=args.strict)
+        report = pipeline.check(source, strict=args.strict, api=api)
         print_report(report, quiet=args.quiet, verbose=args.verbose)
         pipeline.fail_if_strict(report.issues, args.strict)
         return EXIT_OK
+    remote = remote_media(args)
     options = pipeline.BuildOptions(
         source=source,
         output=args.output,
@@ -156,6 +215,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         theme=args.theme,
         strict=args.strict,
         publish_fields=parse_publish_fields(args.publish_field),
+        api=api,
+        fetch_remote=remote,
+        media_cache=remote.cache,
+        progress=for_terminal(quiet=args.quiet),
         previous=args.previous,
         check_links=args.check_links,
     )
@@ -168,4 +231,29 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise
     write_ci_reports(args.report, args.summary, options, report=report)
     print_report(report, quiet=args.quiet, verbose=args.verbose)
+    if not args.quiet and remote.stats.requested:
+        print(f"  {remote.stats.summary()}")
+    if remote.cache.write_error:
+        print(f"warning: {remote.cache.write_error}", file=sys.stderr)
     return EXIT_OK
+
+
+def _fetch(args: argparse.Namespace, api: ApiOptions) -> int:
+    from eventsite.report import print_fetch_report
+    from eventsite.snapshot import fetch
+
+    print_fetch_report(fetch(args.source, args.output, api), quiet=args.quiet)
+    return EXIT_OK
+
+
+def remote_media(args: argparse.Namespace) -> RemoteMedia:
+    """The media fetcher and cache for `eventsite build`."""
+    from eventsite.fetch.remote import RemoteMedia
+
+    output = args.output.absolute()
+    cache_dir = args.cache_dir.absolute() if args.cache_dir else None
+    if cache_dir is not None and cache_dir.is_relative_to(output):
+        raise UsageError(f"--cache-dir {args.cache_dir} is inside the output folder {args.output}")
+    return RemoteMedia.for_output(
+        output, cache_dir=cache_dir, offline=args.offline, allow_private=args.allow_private_media
+    )

@@ -26,7 +26,7 @@ from eventsite import history, urls
 from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
-from eventsite.media import MediaResolver
+from eventsite.media import MediaResolver, image_requests
 from eventsite.model.graph import EventGraph
 from eventsite.render.calendar_cache import CalendarCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
@@ -187,8 +187,13 @@ class Rebuilder:
     def _load_data(self) -> _Data:
         """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
         issues = IssueLog()
-        raw, graph = load_graph(self.options.source, issues, strict=self.options.strict)
-        media = MediaResolver(raw.media, issues, self.options.fetch_remote)
+        raw, graph = load_graph(
+            self.options.source, issues, strict=self.options.strict, api=self.options.api
+        )
+        media = MediaResolver(
+            raw.media, issues, self.options.fetch_remote, derived=self.options.media_cache
+        )
+        media.prepare(image_requests(graph))
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
         update = history.update_history(
             graph, view.event_key, self.options.previous, self._history_home(), issues

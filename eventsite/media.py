@@ -1,27 +1,31 @@
 """Stage 5, media: turn media references into files of the site.
 
-Local files from the export are copied under content-hash names (never the export's own file
-names); the type is decided by the bytes, not the name. Remote URLs go through a `RemoteFetcher`
-when one is given; without one they get the placeholder.
+Images (local files of the export and remote URLs alike) are checked by their bytes with
+Pillow and resized for the place they are shown (`eventsite.images`); the files get
+content-hash names, never a name from the export or a server. Remote URLs go through a
+`RemoteFetcher` when one is given; without one, or when a fetch fails, the templates show a
+placeholder (initials for speakers). `prepare()` resolves all images of a build at once in a
+bounded thread pool, so downloads and resizing overlap; issues are still recorded in the
+order of the requests, so reports are deterministic.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from eventsite.fetch.policy import display_url
+from eventsite.images import BadImage, Rendition, open_image, renditions
 from eventsite.issues import IssueLog
 from eventsite.model.entities import MediaRef
+from eventsite.model.graph import EventGraph
+from eventsite.progress import Progress
 from eventsite.sources.base import MediaStore
 from eventsite.urls import media_path
 
-IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", ".png"),
-    (b"\xff\xd8\xff", ".jpg"),
-    (b"GIF87a", ".gif"),
-    (b"GIF89a", ".gif"),
-)
 AUDIO_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"ID3", ".mp3"),
     (b"\xff\xfb", ".mp3"),
@@ -29,25 +33,63 @@ AUDIO_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"OggS", ".ogg"),
     (b"fLaC", ".flac"),
 )
+DEFAULT_WORKERS = 8
 
-RemoteFetcher = Callable[[str, str], bytes | None]  # (url, role) -> bytes, or None if refused
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a remote fetch gave: bytes, or why there are none."""
+
+    data: bytes | None
+    problem: str = ""
+
+
+RemoteFetcher = Callable[[str], Fetched]  # thread-safe: called from the media thread pool
+
+
+class DerivedStore(Protocol):
+    """A cache of resized images, keyed by source bytes and role (see fetch.cache)."""
+
+    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None: ...
+
+    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file of an image's srcset."""
+
+    path: str
+    density: float
 
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    path: str  # output path
-    width: int | None = None
+    path: str  # output path (the 1x variant for images)
+    width: int | None = None  # CSS pixels
     height: int | None = None
+    sources: tuple[Source, ...] = ()  # every density, 1x first; empty for audio
+    thumbnail: Asset | None = None  # a smaller use of the same image (speaker cards)
+
+    @property
+    def srcset(self) -> tuple[tuple[str, float], ...]:
+        return tuple((s.path, s.density) for s in self.sources) if len(self.sources) > 1 else ()
 
 
-def sniff_image(data: bytes) -> str | None:
-    """File extension for image bytes, or None when the bytes are not a supported image."""
-    for signature, extension in IMAGE_SIGNATURES:
-        if data.startswith(signature):
-            return extension
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    ref: MediaRef
+    entity: str
+    entity_id: str
+
+
+@dataclass(slots=True)
+class _Outcome:
+    asset: Asset | None
+    files: dict[str, bytes]
+    problem: str = ""
+    kind: str = ""
+    warn: bool = True
 
 
 def sniff_audio(data: bytes) -> str | None:
@@ -59,6 +101,19 @@ def sniff_audio(data: bytes) -> str | None:
     return None
 
 
+def image_requests(graph: EventGraph) -> list[ImageRequest]:
+    """Every image the site shows, in a stable order (the order `build_view` asks for them)."""
+    event = graph.event
+    wanted: list[tuple[MediaRef | None, str, str]] = [
+        (event.logo, "event", event.id),
+        (event.banner, "event", event.id),
+        (event.copyright.logo if event.copyright else None, "event", event.id),
+    ]
+    wanted += [(speaker.photo, "speaker", speaker.id) for speaker in graph.speakers]
+    wanted += [(sponsor.logo, "sponsor", sponsor.id) for sponsor in graph.sponsors]
+    return [ImageRequest(ref, kind, ident) for ref, kind, ident in wanted if ref is not None]
+
+
 @dataclass(slots=True)
 class MediaResolver:
     """Resolves media references once each and collects the files to write."""
@@ -66,15 +121,38 @@ class MediaResolver:
     store: MediaStore
     issues: IssueLog
     fetch_remote: RemoteFetcher | None = None
+    resize: bool = True  # False: only check the bytes (used by `eventsite check`)
+    derived: DerivedStore | None = None
+    workers: int = DEFAULT_WORKERS
     files: dict[str, bytes] = field(default_factory=dict)
     _done: dict[tuple[str, str], Asset | None] = field(default_factory=dict)
+
+    def prepare(self, requests: Sequence[ImageRequest], progress: Progress | None = None) -> None:
+        """Resolve many images at once: downloads and resizing run in a thread pool."""
+        first: dict[tuple[str, str], ImageRequest] = {}
+        for request in requests:
+            first.setdefault(_image_key(request.ref), request)
+        todo = [r for key, r in first.items() if key not in self._done]
+        task = (progress or Progress()).task("images", len(todo))
+        with task, ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+
+            def work(request: ImageRequest) -> _Outcome:
+                try:
+                    return self._image_outcome(request.ref)
+                finally:
+                    task.advance()
+
+            outcomes = list(pool.map(work, todo))
+        for request, outcome in zip(todo, outcomes, strict=True):
+            self._record(request, outcome)
 
     def image(self, ref: MediaRef | None, entity: str, entity_id: str) -> Asset | None:
         if ref is None:
             return None
-        key = (ref.value, "image")
+        key = _image_key(ref)
         if key not in self._done:
-            self._done[key] = self._resolve(ref, entity, entity_id, sniff_image)
+            request = ImageRequest(ref, entity, entity_id)
+            self._record(request, self._image_outcome(ref))
         return self._done[key]
 
     def audio(self, value: str, entity: str, entity_id: str) -> Asset | None:
@@ -82,58 +160,101 @@ class MediaResolver:
             return None
         key = (value, "audio")
         if key not in self._done:
-            self._done[key] = self._resolve(
-                MediaRef(value, "audio"), entity, entity_id, sniff_audio
-            )
+            self._done[key] = self._resolve_audio(MediaRef(value, "audio"), entity, entity_id)
         return self._done[key]
 
-    def _resolve(
-        self,
-        ref: MediaRef,
-        entity: str,
-        entity_id: str,
-        sniff: Callable[[bytes], str | None],
-    ) -> Asset | None:
-        data = self._load(ref, entity, entity_id)
-        if data is None:
-            return None
-        extension = sniff(data)
-        if extension is None:
-            self.issues.warn(
-                "bad-media", entity, entity_id, f"{ref.value!r} is not a supported {ref.role} file"
-            )
-            return None
-        digest = hashlib.sha256(data).hexdigest()[:20]
-        path = media_path(digest, extension)
-        self.files[path] = data
-        width, height = image_size(data) if sniff is sniff_image else (None, None)
-        return Asset(path, width, height)
+    def _record(self, request: ImageRequest, outcome: _Outcome) -> None:
+        self._done[_image_key(request.ref)] = outcome.asset
+        self.files.update(outcome.files)
+        if outcome.problem:
+            log = self.issues.warn if outcome.warn else self.issues.info
+            log(outcome.kind, request.entity, request.entity_id, outcome.problem)
 
-    def _load(self, ref: MediaRef, entity: str, entity_id: str) -> bytes | None:
+    def _image_outcome(self, ref: MediaRef) -> _Outcome:
+        """Load, check and resize one image; runs in worker threads, so it logs nothing."""
+        data, failure = self._load_image(ref)
+        if data is None:
+            return failure
+        try:
+            if not self.resize:
+                width, height = open_image(data).size
+                return _Outcome(Asset(_hashed_path(data, ".img"), width, height), {})
+            made = self._renditions(data, ref.role)
+        except BadImage as exc:
+            return _Outcome(None, {}, f"{_shown(ref)} {exc}; placeholder used", "bad-media")
+        return _asset_from(made)
+
+    def _load_image(self, ref: MediaRef) -> tuple[bytes | None, _Outcome]:
         if ref.is_remote:
             if self.fetch_remote is None:
-                self.issues.info(
-                    "remote-media", entity, entity_id, f"{ref.value} not downloaded (offline)"
-                )
-                return None
-            return self.fetch_remote(ref.value, ref.role)
+                note = f"{_shown(ref)} not downloaded (offline)"
+                return None, _Outcome(None, {}, note, "remote-media", warn=False)
+            fetched = self.fetch_remote(ref.value)
+            if fetched.data is None:
+                problem = f"{_shown(ref)}: {fetched.problem}; placeholder used"
+                return None, _Outcome(None, {}, problem, "remote-media")
+            return fetched.data, _Outcome(None, {})
+        real = self.store.find(ref.value)
+        if real is None:
+            return None, _Outcome(None, {}, f"{ref.value!r} is not in the export", "missing-media")
+        return self.store.read(real), _Outcome(None, {})
+
+    def _renditions(self, data: bytes, role: str) -> list[Rendition]:
+        if self.derived is not None:
+            cached = self.derived.get_derived(data, role)
+            if cached is not None:
+                return cached
+        made = renditions(data, role)
+        if self.derived is not None:
+            self.derived.put_derived(data, role, made)
+        return made
+
+    def _resolve_audio(self, ref: MediaRef, entity: str, entity_id: str) -> Asset | None:
         real = self.store.find(ref.value)
         if real is None:
             self.issues.warn(
                 "missing-media", entity, entity_id, f"{ref.value!r} is not in the export"
             )
             return None
-        return self.store.read(real)
+        data = self.store.read(real)
+        extension = sniff_audio(data)
+        if extension is None:
+            self.issues.warn(
+                "bad-media", entity, entity_id, f"{ref.value!r} is not a supported audio file"
+            )
+            return None
+        path = _hashed_path(data, extension)
+        self.files[path] = data
+        return Asset(path)
 
 
-def image_size(data: bytes) -> tuple[int | None, int | None]:
-    """Pixel size of an image, from its header."""
-    import io
+def _image_key(ref: MediaRef) -> tuple[str, str]:
+    return ref.value, f"image:{ref.role}"
 
-    from PIL import Image, UnidentifiedImageError
 
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None, None
+def _shown(ref: MediaRef) -> str:
+    """The reference as it may appear in a message (remote URLs without query or credentials)."""
+    if not ref.is_remote:
+        return repr(ref.value)
+    return display_url(ref.value if not ref.value.startswith("//") else "https:" + ref.value)
+
+
+def _hashed_path(data: bytes, extension: str) -> str:
+    return media_path(hashlib.sha256(data).hexdigest()[:20], extension)
+
+
+def _asset_from(made: list[Rendition]) -> _Outcome:
+    """The asset of the first use (with the second as thumbnail) and every variant's file."""
+    files: dict[str, bytes] = {}
+    assets: list[Asset] = []
+    for rendition in made:
+        sources = []
+        for variant in rendition.variants:
+            path = _hashed_path(variant.data, variant.extension)
+            files[path] = variant.data
+            sources.append(Source(path, variant.density))
+        assets.append(Asset(sources[0].path, rendition.width, rendition.height, tuple(sources)))
+    main = assets[0]
+    if len(assets) > 1:
+        main = Asset(main.path, main.width, main.height, main.sources, thumbnail=assets[1])
+    return _Outcome(main, files)

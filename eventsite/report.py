@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from eventsite.build import BuildReport
 from eventsite.issues import Severity
+
+if TYPE_CHECKING:
+    from eventsite.snapshot import FetchReport
 
 
 def print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = False) -> None:
@@ -28,4 +32,18 @@ def print_report(report: BuildReport, *, quiet: bool = False, verbose: bool = Fa
     print(
         f"built {report.output}: {report.pages} pages, {report.files} files, {size:.1f} MB "
         f"in {report.seconds:.2f} s\n  {summary}"
+    )
+
+
+def print_fetch_report(report: FetchReport, *, quiet: bool = False) -> None:
+    for issue in report.issues.at_least(Severity.WARNING):
+        print(f"{issue.severity.name.lower()}: {issue}", file=sys.stderr)
+    if quiet:
+        return
+    counts = ", ".join(
+        f"{count} {name.replace('_', ' ')}" for name, count in report.resources.items()
+    )
+    print(
+        f"fetched {report.source} -> {report.output}: {counts}; "
+        f"{report.bytes / 1000:.0f} kB in {report.seconds:.2f} s"
     )

@@ -36,6 +36,7 @@ from eventsite.build import BuildOptions
 from eventsite.incremental import Rebuilder, RebuildStats
 from eventsite.issues import Severity
 from eventsite.live import RELOAD_ALL, FileWatcher, LiveServer, Response
+from eventsite.sources.api import ApiOptions
 
 DEFAULT_PORT = 8000
 DEFAULT_POLL_SECONDS = 30.0
@@ -257,11 +258,17 @@ class ApiPoller:
     """Asks an API source whether it changed, with conditional requests, every `interval` s."""
 
     def __init__(
-        self, urls: list[str], interval: float, on_change: Callable[[], None], log: Log
+        self,
+        urls: list[str],
+        interval: float,
+        on_change: Callable[[], None],
+        log: Log,
+        auth_headers: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         import requests
 
         self.urls, self.interval, self._on_change, self._log = urls, interval, on_change, log
+        self._auth_headers = auth_headers or (lambda url: {})
         self._session = requests.Session()
         self._validators: dict[str, dict[str, str]] = {}
         self._digests: dict[str, str] = {}
@@ -288,7 +295,11 @@ class ApiPoller:
         import requests
 
         try:
-            response = self._session.get(url, headers=self._validators.get(url, {}), timeout=30)
+            headers = {**self._validators.get(url, {}), **self._auth_headers(url)}
+            response = self._session.get(url, headers=headers, timeout=30)
+        except errors.EventsiteError as exc:  # e.g. the log-in for a fresh token failed
+            self._log(f"poll: {redact(url)}: {exc}; trying again later")
+            return False
         except requests.RequestException as exc:
             self._log(f"poll: {redact(url)}: {type(exc).__name__}; trying again later")
             return False
@@ -342,8 +353,13 @@ class _Preview:
         self.watcher = FileWatcher(self.loop.notify, self._ignored)
         self.poller: ApiPoller | None = None
         if is_url(options.build.source):
+            api = options.build.api
             self.poller = ApiPoller(
-                [options.build.source], options.poll, lambda: self.loop.notify(None), log
+                [options.build.source],
+                options.poll,
+                lambda: self.loop.notify(None),
+                log,
+                (lambda url: api.client(url).auth.headers()) if api is not None else None,
             )
 
     def run(self) -> None:
@@ -442,6 +458,8 @@ def run_command(args: argparse.Namespace, source: str) -> int:
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        # one ApiOptions for every rebuild: its client keeps the token and renews it in time
+        api=ApiOptions(auth_scheme=args.auth_scheme, timeout=args.timeout),
     )
     options = ServeOptions(
         build=build,

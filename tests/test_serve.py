@@ -247,3 +247,23 @@ def test_serve_refuses_an_output_folder_that_is_not_its_own(tmp_path: Path) -> N
     with pytest.raises(Exception, match="not empty and was not made by eventsite"):
         rebuilder.build_all()
     assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+def test_api_poller_sends_the_authorization_header(httpserver: HTTPServer) -> None:
+    from eventsite.sources.api import ApiOptions
+
+    seen: list[str | None] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.headers.get("Authorization"))
+        return Response(b'{"data": {}}', status=200, content_type="application/vnd.api+json")
+
+    httpserver.expect_request("/v1/events/7").respond_with_handler(handler)
+    url = httpserver.url_for("/v1/events/7")
+    api = ApiOptions(environ={"EVENTSITE_API_TOKEN": "tok3n"})
+    poller = ApiPoller([url], 60, lambda: None, [].append, lambda u: api.client(u).auth.headers())
+    try:
+        poller.check()
+    finally:
+        poller.stop()
+    assert seen == ["JWT tok3n"]

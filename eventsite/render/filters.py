@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from eventsite.media import Asset
 from eventsite.model.entities import Track
 from eventsite.model.text import plain_text, rich_text
 from eventsite.render.view import link_target
@@ -100,6 +101,16 @@ def url(context: jinja2.runtime.Context, target: Any) -> str:
     return context["root"] + path
 
 
+@jinja2.pass_context
+def srcset(context: jinja2.runtime.Context, asset: Asset | None) -> Markup:
+    """` srcset="…"` for an image with variants for denser screens, else nothing."""
+    if asset is None or not asset.srcset:
+        return Markup("")
+    root = context["root"]
+    candidates = ", ".join(f"{root}{path} {density:g}x" for path, density in asset.srcset)
+    return Markup(' srcset="{}"').format(candidates)
+
+
 def install(env: jinja2.Environment) -> None:
     env.filters.update(
         hm=hm,
@@ -113,3 +124,4 @@ def install(env: jinja2.Environment) -> None:
         track_style=track_style,
     )
     env.globals["url"] = url
+    env.globals["srcset"] = srcset

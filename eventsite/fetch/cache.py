@@ -1,0 +1,195 @@
+"""The persistent media cache: downloaded bytes keyed by URL, plus their HTTP validators.
+
+    <cache>/remote/<sha256(url)>.json   url, etag, last-modified, fresh-until, sha256, size
+    <cache>/remote/<sha256(url)>.bin    the bytes, checked against the recorded sha256 on read
+    <cache>/derived/<key>.json          resized variants of some bytes for a role (images.py)
+    <cache>/derived/<sha256><ext>       the bytes of one variant
+
+Entries are written atomically (temporary file + rename), so a build that is killed half-way
+leaves either the old entry or the new one, and threads never see a partial file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from email.message import Message
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import PIL
+
+from eventsite.images import PIPELINE_VERSION, Encoded, Rendition
+
+DEFAULT_DIR_NAME = ".eventsite-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    url: str
+    sha256: str
+    size: int
+    etag: str = ""
+    last_modified: str = ""
+    fresh_until: float = 0.0  # epoch seconds; before it the entry is used without asking
+
+    def is_fresh(self, now: float | None = None) -> bool:
+        return (time.time() if now is None else now) < self.fresh_until
+
+
+def default_cache_dir(output: Path) -> Path:
+    """`.eventsite-cache/` beside the output folder."""
+    return output.absolute().parent / DEFAULT_DIR_NAME
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class MediaCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.remote = root / "remote"
+        self.derived = root / "derived"
+        self.write_error = ""  # the first failed write: the cache is best effort, never fatal
+
+    def lookup(self, url: str) -> tuple[CacheEntry, bytes] | None:
+        """The cached entry and bytes for `url`, or None when absent or damaged."""
+        meta_path, body_path = self._paths(url)
+        try:
+            entry = CacheEntry(**json.loads(meta_path.read_text(encoding="utf-8")))
+            body = body_path.read_bytes()
+        except (OSError, ValueError, TypeError):
+            return None
+        if entry.url != url or hashlib.sha256(body).hexdigest() != entry.sha256:
+            return None
+        return entry, body
+
+    def store(self, url: str, body: bytes, headers: Message) -> CacheEntry:
+        entry = CacheEntry(
+            url=url,
+            sha256=hashlib.sha256(body).hexdigest(),
+            size=len(body),
+            etag=headers.get("ETag", "") or "",
+            last_modified=headers.get("Last-Modified", "") or "",
+            fresh_until=fresh_until(headers),
+        )
+        meta_path, body_path = self._paths(url)
+        self._write(body_path, body)
+        self._write(meta_path, json.dumps(asdict(entry), indent=1).encode())
+        return entry
+
+    def refresh(self, entry: CacheEntry, headers: Message) -> CacheEntry:
+        """Record a 304 answer: new validators or freshness if the server sent them."""
+        updated = CacheEntry(
+            url=entry.url,
+            sha256=entry.sha256,
+            size=entry.size,
+            etag=headers.get("ETag", "") or entry.etag,
+            last_modified=headers.get("Last-Modified", "") or entry.last_modified,
+            fresh_until=fresh_until(headers),
+        )
+        if updated != entry:
+            self._write(self._paths(entry.url)[0], json.dumps(asdict(updated), indent=1).encode())
+        return updated
+
+    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None:
+        """Resized variants made by an earlier build from the same bytes, for the same role."""
+        try:
+            meta = json.loads(self._derived_meta(data, role).read_text(encoding="utf-8"))
+            return [_rendition_from(item, self.derived) for item in meta]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None:
+        meta = []
+        for rendition in renditions:
+            variants = []
+            for variant in rendition.variants:
+                digest = hashlib.sha256(variant.data).hexdigest()
+                blob = self.derived / f"{digest}{variant.extension}"
+                if not blob.is_file():
+                    self._write(blob, variant.data)
+                variants.append(
+                    {
+                        "sha256": digest,
+                        "extension": variant.extension,
+                        "width": variant.width,
+                        "height": variant.height,
+                        "density": variant.density,
+                    }
+                )
+            meta.append(
+                {
+                    "use": rendition.use,
+                    "width": rendition.width,
+                    "height": rendition.height,
+                    "variants": variants,
+                }
+            )
+        self._write(self._derived_meta(data, role), json.dumps(meta, indent=1).encode())
+
+    def _derived_meta(self, data: bytes, role: str) -> Path:
+        seed = f"{hashlib.sha256(data).hexdigest()}|{role}|{PIPELINE_VERSION}|{PIL.__version__}"
+        return self.derived / f"{hashlib.sha256(seed.encode()).hexdigest()}.json"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            _atomic_write(path, data)
+        except OSError as exc:
+            self.write_error = (
+                self.write_error or f"cannot write the media cache {self.root}: {exc}"
+            )
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        key = url_key(url)
+        return self.remote / f"{key}.json", self.remote / f"{key}.bin"
+
+
+def _rendition_from(item: Any, folder: Path) -> Rendition:
+    """A rendition from its JSON record; KeyError/ValueError/OSError when damaged."""
+    variants = []
+    for raw in item["variants"]:
+        data = (folder / f"{raw['sha256']}{raw['extension']}").read_bytes()
+        if hashlib.sha256(data).hexdigest() != raw["sha256"]:
+            raise ValueError("damaged cache file")
+        variants.append(
+            Encoded(data, raw["extension"], raw["width"], raw["height"], raw["density"])
+        )
+    return Rendition(str(item["use"]), int(item["width"]), int(item["height"]), tuple(variants))
+
+
+def fresh_until(headers: Message, now: float | None = None) -> float:
+    """Until when a response may be reused without asking (Cache-Control max-age, Expires)."""
+    now = time.time() if now is None else now
+    directives = [d.strip().lower() for d in (headers.get("Cache-Control") or "").split(",")]
+    if "no-cache" in directives or "no-store" in directives:
+        return 0.0
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name.strip() == "max-age" and value.strip().isdigit():
+            return now + int(value)
+    expires = headers.get("Expires")
+    if expires:
+        try:
+            return parsedate_to_datetime(expires).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return 0.0
+    return 0.0
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
