@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -163,51 +162,48 @@ class Run:
     peak_rss_mb: float
 
 
+# runs eventsite in a fresh interpreter that first caps itself, and records its own peak
+# resident memory (VmHWM: the fork from a big pytest process would inflate ru_maxrss)
+_LIMITED = """
+import atexit, resource, runpy, sys
+memory, cpu, report = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+def peak():
+    with open("/proc/self/status") as status, open(report, "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+
+atexit.register(peak)
+sys.argv = ["eventsite", *sys.argv[4:]]
+runpy.run_module("eventsite", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_limited(
     args: list[str], *, memory_mb: int = 768, seconds: int = 60, cwd: Path | None = None
 ) -> Run:
-    """`eventsite ARGS` in a child capped in address space (RLIMIT_AS) and CPU time, killed
-    after `seconds` of wall time; reports the child's own peak resident memory (wait4)."""
-
-    def limit() -> None:
-        cap = memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
-
+    """`eventsite ARGS` capped in address space (RLIMIT_AS) and CPU time, killed after
+    `seconds` of wall time (subprocess.TimeoutExpired); reports its peak resident memory."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("EVENTSITE_DEBUG", None)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "peak-kb"
+        limits = [str(memory_mb * 2**20), str(seconds), str(report)]
         started = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "eventsite", *args],
-            stdout=out,
-            stderr=err,
+        done = subprocess.run(
+            [sys.executable, "-c", _LIMITED, *limits, *args],
+            capture_output=True,
+            text=True,
             stdin=subprocess.DEVNULL,
-            preexec_fn=limit,
+            timeout=seconds,
             env=env,
             cwd=cwd,
+            check=False,
         )
-        status, usage = _wait(child, started + seconds)
         elapsed = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    code = os.waitstatus_to_exitcode(status)
-    return Run(code, stdout, stderr, elapsed, usage.ru_maxrss / 1024)
-
-
-def _wait(child: subprocess.Popen[bytes], deadline: float) -> tuple[int, resource.struct_rusage]:
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            child.returncode = os.waitstatus_to_exitcode(status)
-            return status, usage
-        if time.perf_counter() > deadline:
-            child.kill()
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = -9
-            raise TimeoutError(f"eventsite {child.args} still running at the deadline")
-        time.sleep(0.02)
+        peak_kb = int(report.read_text()) if report.is_file() else 0
+    return Run(done.returncode, done.stdout, done.stderr, elapsed, peak_kb / 1024)
 
 
 # --- the XSS and injection corpus ------------------------------------------------------------

@@ -170,23 +170,21 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, show
     """Read a member in chunks, stopping at `cap` whatever its header claims (zip bombs)."""
     if info.flag_bits & 0x1:
         raise SourceError("the member is encrypted; exports are never encrypted", file=shown)
-    parts: list[bytes] = []
-    size = 0
+    data = bytearray()  # grown in place: no second copy of a member at the cap
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > cap:
+                if len(data) + len(chunk) > cap:
                     raise SourceError(
                         f"inflates past the {cap // 2**20} MB limit; refused (zip bomb?)",
                         file=shown,
                     )
-                parts.append(chunk)
+                data += chunk
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
         raise SourceError(f"corrupt zip member: {exc}", file=shown) from None
     except NotImplementedError as exc:
         raise SourceError(f"unsupported zip feature: {exc}", file=shown) from None
-    return b"".join(parts)
+    return bytes(data)
 
 
 class _MemberReader:
