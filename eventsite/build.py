@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eventsite import history, linkcheck, urls
+from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
@@ -38,6 +38,7 @@ class BuildOptions:
     media_cache: DerivedStore | None = None  # resized images kept between builds
     progress: Progress = field(default_factory=Progress)
     api: ApiOptions | None = None  # for an event URL: auth scheme, timeouts, reused clients
+    publish_fields: frozenset[str] = frozenset()  # fields the privacy audit lets through
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
 
@@ -117,6 +118,8 @@ def build(options: BuildOptions) -> BuildReport:
     if options.check_links:
         linkcheck.fail_on_broken_links(files, _static_copies(theme))
     watch.lap("render")
+    audit.enforce(files, raw.documents, options.publish_fields)
+    watch.lap("audit")
     stats: WriteStats = write_site(options.output, files, _static_copies(theme))
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)

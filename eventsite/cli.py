@@ -49,6 +49,14 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, default=Path("site"), help="output folder")
     build.add_argument("--base-url", help="public URL of the site, for absolute links in feeds")
     build.add_argument("--theme", help="built-in theme name or a theme folder")
+    build.add_argument(
+        "--publish-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let the privacy audit publish e-mails/phones from this input field "
+        "(e.g. code-of-conduct or event.description); repeatable",
+    )
     _media_options(build)
     _publishing_options(build)
     _common_options(build)
@@ -182,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from eventsite import build as pipeline
+    from eventsite.audit import parse_publish_fields
     from eventsite.report import print_report
     from eventsite.sources.api import ApiOptions
 
@@ -205,6 +214,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         theme=args.theme,
         strict=args.strict,
+        publish_fields=parse_publish_fields(args.publish_field),
         api=api,
         fetch_remote=remote,
         media_cache=remote.cache,
