@@ -20,6 +20,16 @@ from typing import Any
 from urllib.parse import unquote
 
 from eventsite.errors import PrivacyError, UsageError
+from eventsite.model.contacts import (
+    EMAIL,
+    IMAGE_TLDS,
+    MIN_PHONE_DIGITS,
+    NUMBER_RUN,
+    is_phone,
+)
+from eventsite.model.contacts import (
+    digits as only_digits,
+)
 from eventsite.sources.base import DATA_FILES
 
 # keys (kebab case) whose values are never published, in any document and at any depth
@@ -42,23 +52,9 @@ TEXT_SUFFIXES = frozenset({".html", ".ics", ".xml", ".json", ".txt", ".css", ".j
 # free text from a private field is looked for when it is long enough not to match by chance
 MIN_PRIVATE_TEXT_CHARS = 40
 MIN_PRIVATE_TEXT_WORDS = 8
-MIN_PHONE_DIGITS = 8
 MAX_SHOWN = 10
 
-_EMAIL = re.compile(
-    r"(?<![\w.%+@-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
-)
-_IMAGE_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "avif"})
-# one fast pass finds runs of digits and separators; only runs with 8+ digits are then checked
-# against phone shapes: "+49 30 1234567", "+1 (415) 555-0100", "(415) 555-0100", "415-555-0100"
-_NUMBER_RUN = re.compile(r"(?:tel:)?\+?\(?\d[\d ()./-]{5,}\d")
-_PHONE_SHAPE = re.compile(
-    r"tel:|\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d(?:[ .-]?\d){5,13}"
-    r"|(?:\(\d{3}\)[ .-]?|\d{3}[.-])\d{3}[.-]\d{4}"
-)
 _DIGIT_RUN = re.compile(r"\d[\d ()./-]{5,}\d")
-_NOT_BEFORE_PHONE = re.compile(r"[\w+./-]")
-_NOT_AFTER_PHONE = re.compile(r"[\w-]")
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
 _FIELD_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)?")
@@ -161,10 +157,10 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
     for document, key, raw in _strings(documents):
         source = Source(document, key)
         value = _unescape(raw)
-        for match in _EMAIL.finditer(value):
+        for match in EMAIL.finditer(value):
             index.emails.setdefault(match.group().casefold(), set()).add(source)
         for match in _DIGIT_RUN.finditer(value):
-            digits = _digits(match.group())
+            digits = only_digits(match.group())
             if len(digits) >= MIN_PHONE_DIGITS:
                 index.phones.setdefault(digits, set()).add(source)
         if source.private and len(value.strip()) >= MIN_PRIVATE_TEXT_CHARS:
@@ -237,10 +233,10 @@ def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
     if "@" not in text:
         return
     seen: set[str] = set()
-    for match in _EMAIL.finditer(text):
+    for match in EMAIL.finditer(text):
         address = match.group()
         key = address.casefold()
-        if key in seen or key.rsplit(".", 1)[-1] in _IMAGE_TLDS:
+        if key in seen or key.rsplit(".", 1)[-1] in IMAGE_TLDS:
             continue
         seen.add(key)
         sources = tuple(sorted(index.emails.get(key, ())))
@@ -249,26 +245,17 @@ def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
 
 def _phones(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
     seen: set[str] = set()
-    for match in _NUMBER_RUN.finditer(text):
-        digits = _digits(match.group())
+    for match in NUMBER_RUN.finditer(text):
+        digits = only_digits(match.group())
         if len(digits) < MIN_PHONE_DIGITS:
             continue
-        if digits not in seen and _is_phone(text, match):
+        if digits not in seen and is_phone(text, match):
             seen.add(digits)
-            yield Finding(path, "phone number", _mask_digits(digits), _phone_sources(digits, index))
+            yield Finding(path, "phone number", _maskdigits(digits), _phone_sources(digits, index))
         for number, sources in index.private_phones.items():
             if number in digits and number not in seen:
                 seen.add(number)
-                yield Finding(path, "phone number", _mask_digits(number), tuple(sorted(sources)))
-
-
-def _is_phone(text: str, match: re.Match[str]) -> bool:
-    """A run shaped like a phone number, not glued to a word, a path or a longer number."""
-    start, end = match.span()
-    before, after = text[start - 1 : start], text[end : end + 1]
-    if not match.group().startswith("tel:") and _NOT_BEFORE_PHONE.match(before):
-        return False
-    return not _NOT_AFTER_PHONE.match(after) and bool(_PHONE_SHAPE.match(match.group()))
+                yield Finding(path, "phone number", _maskdigits(number), tuple(sorted(sources)))
 
 
 def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:
@@ -310,14 +297,10 @@ def _published(source: Source, publish: frozenset[str]) -> bool:
     return source.key in publish or str(source) in publish
 
 
-def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value)
-
-
 def _mask_email(address: str) -> str:
     local, _, domain = address.partition("@")
     return f"{local[:1]}…@{domain}"
 
 
-def _mask_digits(digits: str) -> str:
+def _maskdigits(digits: str) -> str:
     return "…" + digits[-2:]

@@ -16,6 +16,7 @@ from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
+from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
 from eventsite.progress import Progress
@@ -75,12 +76,17 @@ class _Stopwatch:
 
 
 def load_graph(
-    source: str, issues: IssueLog, *, strict: bool = False, api: ApiOptions | None = None
+    source: str,
+    issues: IssueLog,
+    *,
+    strict: bool = False,
+    api: ApiOptions | None = None,
+    publish: frozenset[str] = frozenset(),
 ) -> tuple[RawExport, EventGraph]:
-    """Stages 1-3: read the export, normalise it and resolve the graph."""
+    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph."""
     raw = open_source(source, issues, api=api)
     data = normalise(raw.documents, issues, raw.files, strict=strict)
-    return raw, resolve(data, issues)
+    return raw, resolve(redact_contacts(data, issues, publish), issues)
 
 
 def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:
@@ -102,7 +108,13 @@ def build(options: BuildOptions) -> BuildReport:
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    raw, graph = load_graph(options.source, issues, strict=options.strict, api=options.api)
+    raw, graph = load_graph(
+        options.source,
+        issues,
+        strict=options.strict,
+        api=options.api,
+        publish=options.publish_fields,
+    )
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)
