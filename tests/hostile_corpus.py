@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -392,3 +393,12 @@ def xss_site(root: Path) -> Path:
     build(BuildOptions(source=str(first), output=out, base_url="https://example.org/x/"))
     build(BuildOptions(source=str(second), output=out, base_url="https://example.org/x/"))
     return out
+
+
+# inline scripts written verbatim in the theme's templates (no data from the export in them)
+THEME_INLINE_SCRIPTS = {
+    match.strip()
+    for template in (REPO / "themes" / "default" / "templates").rglob("*.html")
+    for match in re.findall(r"<script>(.*?)</script>", template.read_text(encoding="utf-8"), re.S)
+    if "{{" not in match and "{%" not in match
+}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_corpus import MARKUP_PAYLOADS
+from hostile_corpus import MARKUP_PAYLOADS, THEME_INLINE_SCRIPTS
 from hostile_corpus import xss_site as build_xss_site
 
 pytestmark = pytest.mark.browser
@@ -21,8 +21,11 @@ def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_xss_site(tmp_path_factory.mktemp("xss-browser"))
 
 
-ONLY_THEME_SCRIPTS = """() => Array.from(document.scripts).every(
-    s => s.type === "application/json" || /\\/assets\\/[a-z]+\\.js$/.test(s.src))"""
+# inert data, the theme's asset scripts, or one of the theme's own inline scripts (passed in)
+ONLY_THEME_SCRIPTS = """(inline) => Array.from(document.scripts).every(
+    s => s.type === "application/json" || s.type === "application/ld+json"
+      || /\\/assets\\/[a-z]+\\.js$/.test(s.src)
+      || (!s.src && inline.includes(s.text.trim())))"""
 
 
 class Probe:
@@ -61,7 +64,7 @@ def test_detector_sees_a_payload_that_runs(browser: Any, tmp_path: Path) -> None
     probe = Probe(browser)
     assert probe.visit(control) == 1
     assert probe.dialogs == ["1"]
-    assert not probe.page.evaluate(ONLY_THEME_SCRIPTS)
+    assert not probe.page.evaluate(ONLY_THEME_SCRIPTS, sorted(THEME_INLINE_SCRIPTS))
     probe.close()
 
 
@@ -71,7 +74,7 @@ def test_no_payload_runs_on_any_session_page(browser: Any, xss_site: Path) -> No
     assert len(pages) == len(MARKUP_PAYLOADS) + 2
     for page in pages:
         assert probe.visit(page) is None, page.name
-        assert probe.page.evaluate(ONLY_THEME_SCRIPTS), page.name
+        assert probe.page.evaluate(ONLY_THEME_SCRIPTS, sorted(THEME_INLINE_SCRIPTS)), page.name
     assert probe.dialogs == []
     assert probe.foreign == []
     probe.close()

@@ -15,7 +15,13 @@ import icalendar
 import lxml.etree
 import lxml.html
 import pytest
-from hostile_corpus import ICAL_INJECTION, MARKUP_PAYLOADS, REPO, XML_INJECTION
+from hostile_corpus import (
+    ICAL_INJECTION,
+    MARKUP_PAYLOADS,
+    REPO,
+    THEME_INLINE_SCRIPTS,
+    XML_INJECTION,
+)
 from hostile_corpus import xss_site as build_xss_site
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
@@ -45,13 +51,6 @@ def _pages(site: Path) -> dict[str, lxml.html.HtmlElement]:
 
 
 THEME_SCRIPTS = {p.name for p in (REPO / "themes" / "default" / "static").glob("*.js")}
-# inline scripts written verbatim in the theme's templates (no data from the export in them)
-THEME_INLINE_SCRIPTS = {
-    match.strip()
-    for template in (REPO / "themes" / "default" / "templates").rglob("*.html")
-    for match in re.findall(r"<script>(.*?)</script>", template.read_text(encoding="utf-8"), re.S)
-    if "{{" not in match and "{%" not in match
-}
 
 
 def test_only_theme_scripts_and_inert_json_data_are_on_any_page(xss_site: Path) -> None:
