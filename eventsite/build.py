@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eventsite import history, linkcheck, urls
+from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
+from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
 from eventsite.parallel import job_count, render_pages
@@ -39,6 +40,7 @@ class BuildOptions:
     media_cache: DerivedStore | None = None  # resized images kept between builds
     progress: Progress = field(default_factory=Progress)
     api: ApiOptions | None = None  # for an event URL: auth scheme, timeouts, reused clients
+    publish_fields: frozenset[str] = frozenset()  # fields the privacy audit lets through
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
     jobs: int | None = None  # render processes; None: one per core for large sites
@@ -76,12 +78,17 @@ class _Stopwatch:
 
 
 def load_graph(
-    source: str, issues: IssueLog, *, strict: bool = False, api: ApiOptions | None = None
+    source: str,
+    issues: IssueLog,
+    *,
+    strict: bool = False,
+    api: ApiOptions | None = None,
+    publish: frozenset[str] = frozenset(),
 ) -> tuple[RawExport, EventGraph]:
-    """Stages 1-3: read the export, normalise it and resolve the graph."""
+    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph."""
     raw = open_source(source, issues, api=api)
     data = normalise(raw.documents, issues, raw.files, strict=strict)
-    return raw, resolve(data, issues)
+    return raw, resolve(redact_contacts(data, issues, publish), issues)
 
 
 def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:
@@ -103,7 +110,13 @@ def build(options: BuildOptions) -> BuildReport:
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    raw, graph = load_graph(options.source, issues, strict=options.strict, api=options.api)
+    raw, graph = load_graph(
+        options.source,
+        issues,
+        strict=options.strict,
+        api=options.api,
+        publish=options.publish_fields,
+    )
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)
@@ -119,9 +132,15 @@ def build(options: BuildOptions) -> BuildReport:
         files.update(media.files)
         linkcheck.fail_on_broken_links(files, _static_copies(theme))
         watch.lap("render")
+        audit.enforce(files, raw.documents, options.publish_fields)
+        watch.lap("audit")
         stats: WriteStats = write_site(options.output, files, _static_copies(theme))
     else:
-        stats = render_and_write(options, view, pages, theme, media.files, watch.lap)
+
+        def privacy_audit(files: dict[str, bytes]) -> None:
+            audit.enforce(files, raw.documents, options.publish_fields)
+
+        stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
     report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes
@@ -135,10 +154,14 @@ def render_and_write(
     pages: list[PageSpec],
     theme: Theme,
     media_files: dict[str, bytes],
-    rendered: Callable[[str], None] = lambda stage: None,
+    lap: Callable[[str], None] = lambda stage: None,
+    check: Callable[[dict[str, bytes]], None] = lambda files: None,
 ) -> WriteStats:
-    """Stages 6-7: render every file and write it as soon as it is made (pages in parallel);
-    `rendered("render")` is called when every file is made, before the site is put in place."""
+    """Stages 6-7: render every file and write it as soon as it is made (pages in parallel).
+
+    Nothing is visible before `writer.finish()`, so `check` (the privacy audit) still sees the
+    whole site, read back, before it is put in place; if it raises, nothing was written.
+    """
     writer = SiteWriter(options.output)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
@@ -149,7 +172,9 @@ def render_and_write(
             writer.write(path, data)
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)
-        rendered("render")
+        lap("render")
+        check(writer.read_back())
+        lap("audit")
         return writer.finish()
     finally:
         writer.abort()
@@ -178,11 +203,12 @@ def other_files(
 
     `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
     """
-    from eventsite.render import changes, frab, ical, sitemap
+    from eventsite.render import changes, frab, ical, search, sitemap
 
     files = dict((calendar_files or ical.calendar_files)(view))
     files[urls.FRAB_XML] = frab.frab_xml(view)
     files[urls.FRAB_JSON] = frab.frab_json(view)
+    files[urls.SEARCH_INDEX] = search.search_index(view.graph.sessions)
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
     files.update(changes.change_files(view))

@@ -55,6 +55,14 @@ def make_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="render processes (default: one per core for big sites)",
     )
+    build.add_argument(
+        "--publish-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let the privacy audit publish e-mails/phones from this input field "
+        "(e.g. code-of-conduct or event.description); repeatable",
+    )
     _media_options(build)
     _publishing_options(build)
     _common_options(build)
@@ -194,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from eventsite import build as pipeline
+    from eventsite.audit import parse_publish_fields
     from eventsite.report import print_report
     from eventsite.sources.api import ApiOptions
 
@@ -218,6 +227,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         theme=args.theme,
         strict=args.strict,
         jobs=args.jobs,
+        publish_fields=parse_publish_fields(args.publish_field),
         api=api,
         fetch_remote=remote,
         media_cache=remote.cache,

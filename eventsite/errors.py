@@ -5,6 +5,7 @@
      ├── IntegrityError   --strict and the graph has problems
      ├── ThemeError       a theme or template cannot be loaded or rendered
      ├── OutputError      the output directory cannot be written safely
+ ├── PrivacyError     the privacy audit found personal data in the rendered site
      └── UsageError (exit 2)  wrong arguments or options
 
 A message always names the file (or URL), the entity and id where known, and what is wrong.
@@ -41,6 +42,10 @@ class ThemeError(EventsiteError):
 
 class OutputError(EventsiteError):
     """The site cannot be written where it was asked to go."""
+
+
+class PrivacyError(EventsiteError):
+    """The rendered site would publish e-mail addresses, phone numbers or private fields."""
 
 
 class UsageError(EventsiteError):

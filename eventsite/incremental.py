@@ -188,7 +188,11 @@ class Rebuilder:
         """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
         issues = IssueLog()
         raw, graph = load_graph(
-            self.options.source, issues, strict=self.options.strict, api=self.options.api
+            self.options.source,
+            issues,
+            strict=self.options.strict,
+            api=self.options.api,
+            publish=self.options.publish_fields,
         )
         media = MediaResolver(
             raw.media, issues, self.options.fetch_remote, derived=self.options.media_cache

@@ -106,6 +106,11 @@ def _stylesheets(files: dict[str, bytes], copies: dict[str, Path]) -> Iterator[t
             yield path, source.read_text(encoding="utf-8", errors="replace")
 
 
+def _names_an_element(fragment: str) -> bool:
+    """`#speakers-h` names an element; `#track=3&day=…` is a view state the page's script reads."""
+    return bool(fragment) and "=" not in fragment
+
+
 def _check(page: str, link: str, existing: set[str], pages: dict[str, _Page]) -> str | None:
     """Why `link` on `page` is broken, or None when it resolves (or is external)."""
     parts = urlsplit(link)
@@ -124,6 +129,6 @@ def _check(page: str, link: str, existing: set[str], pages: dict[str, _Page]) ->
         return "leaves the site"
     if target not in existing:
         return "no such file"
-    if fragment and target in pages and fragment not in pages[target].ids:
+    if _names_an_element(fragment) and target in pages and fragment not in pages[target].ids:
         return f"no element with id {fragment!r}"
     return None

@@ -27,6 +27,7 @@ SITEMAP = "sitemap.xml"
 ICAL = "schedule.ics"
 FRAB_XML = "schedule.xml"
 FRAB_JSON = "schedule.json"
+SEARCH_INDEX = "search-index.js"
 CHANGES = "changes.html"
 CHANGES_JSON = "changes.json"
 CHANGES_FEED = "changes.xml"
@@ -79,6 +80,22 @@ def room_ical_path(room: Room) -> str:
 
 def type_key(session_type: SessionType) -> str:
     return slug(session_type.id)
+
+
+def track_key(track: Track) -> str:
+    """The value naming a track in schedule filter links (`schedule/index.html#track=KEY`)."""
+    return slug(track.id)
+
+
+def room_key(room: Room) -> str:
+    return slug(room.id)
+
+
+def schedule_filter(**keys: str) -> str:
+    """Link to the schedule filtered by track, room, type or day: `schedule/index.html#k=v`."""
+    from urllib.parse import urlencode
+
+    return SCHEDULE + "#" + urlencode(sorted((k, v) for k, v in keys.items() if v))
 
 
 def day_path(day: date) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from api_server import _running_server, local_server, serve_export  # noqa: F401
-from conftest import REAL_EXPORTS, require_shared
+from conftest import PUBLISHED_FIELDS, REAL_EXPORTS, require_shared
 from pytest_httpserver import HTTPServer
 from sitecheck import site_files
 
@@ -34,6 +34,15 @@ GRAPH_EXPORTS = [
     "EhealthAfrica",  # an empty event
 ]
 SITE_EXPORTS = ["OTS16", "MozillaAllHands16", "FOSSASIASummit2017"]
+
+
+def publish(export: str) -> list[str]:
+    """The privacy audit's opt-out for the fields this organiser publishes on purpose."""
+    return [
+        arg
+        for field in sorted(PUBLISHED_FIELDS.get(export, ()))
+        for arg in ("--publish-field", field)
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -157,8 +166,11 @@ def test_build_url_gives_the_site_of_the_legacy_export(
 ) -> None:
     url, _ = serve_export(local_server, export, page_size=7)
     legacy = export_without_media(export, tmp_path / "export")
-    assert run(["build", url, "-o", str(tmp_path / "api"), "--offline"], capsys)[0] == 0
-    assert run(["build", str(legacy), "-o", str(tmp_path / "zip"), "--offline"], capsys)[0] == 0
+    extra = ["--offline", *publish(export)]
+    code, _, err = run(["build", url, "-o", str(tmp_path / "api"), *extra], capsys)
+    assert code == 0, err
+    code, _, err = run(["build", str(legacy), "-o", str(tmp_path / "zip"), *extra], capsys)
+    assert code == 0, err
     api_site, zip_site = site_files(tmp_path / "api"), site_files(tmp_path / "zip")
     sessions = [p for p in zip_site if p.startswith("sessions/") and p.endswith(".html")]
     assert len(sessions) == len(load_graph(str(legacy), IssueLog())[1].sessions)
@@ -173,7 +185,8 @@ def test_fetch_then_offline_build_is_byte_identical(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url, _ = serve_export(local_server, "OTS16", page_size=7)
-    assert run(["build", url, "-o", str(tmp_path / "live"), "--offline"], capsys)[0] == 0
+    extra = ["--offline", *publish("OTS16")]
+    assert run(["build", url, "-o", str(tmp_path / "live"), *extra], capsys)[0] == 0
     code, out, _ = run(["fetch", url, "-o", str(tmp_path / "export.zip")], capsys)
     assert code == 0
     assert "82 sessions" in out
@@ -184,15 +197,13 @@ def test_fetch_then_offline_build_is_byte_identical(
 
     assert (
         run(
-            ["build", str(tmp_path / "export.zip"), "-o", str(tmp_path / "zip"), "--offline"],
+            ["build", str(tmp_path / "export.zip"), "-o", str(tmp_path / "zip"), *extra],
             capsys,
         )[0]
         == 0
     )
     assert (
-        run(["build", str(tmp_path / "folder"), "-o", str(tmp_path / "dir"), "--offline"], capsys)[
-            0
-        ]
+        run(["build", str(tmp_path / "folder"), "-o", str(tmp_path / "dir"), *extra], capsys)[0]
         == 0
     )
     live = site_files(tmp_path / "live")

@@ -240,3 +240,25 @@ def test_synthetic_exports_are_deterministic_and_realistic(tmp_path: Path) -> No
     assert all((tmp_path / "a" / s["photo-url"].lstrip("/")).is_file() for s in with_photo)
     assert len({s["starts-at"][:10] for s in sessions}) == first.shape.days
     assert len({s["microlocation"]["id"] for s in sessions}) == first.shape.rooms
+
+
+def test_privacy_audit_sees_the_whole_parallel_build_before_anything_is_written(
+    export: Path, tmp_path: Path
+) -> None:
+    from eventsite.errors import EventsiteError
+
+    site = tmp_path / "site"
+    run_build(export, site, jobs=2)
+    before = tree(site)
+    leaky = tmp_path / "leaky"
+    shutil.copytree(export, leaky)
+    sessions = json.loads((leaky / "sessions").read_text(encoding="utf-8"))
+    public = [s for s in sessions if s["state"] == "accepted"]
+    secret = "Reviewer only: the speaker asked for a quiet room, ref 48151623"
+    public[0]["comments"] = secret  # a private field ...
+    public[-1]["subtitle"] = secret  # ... whose value a public one repeats
+    (leaky / "sessions").write_text(json.dumps(sessions), encoding="utf-8")
+    with pytest.raises(EventsiteError, match="privacy audit"):
+        run_build(leaky, site, jobs=2)
+    assert tree(site) == before
+    assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]

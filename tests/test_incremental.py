@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REAL_EXPORTS, SAMPLE, require_shared
+from conftest import PUBLISHED_FIELDS, REAL_EXPORTS, SAMPLE, require_shared
 from sitecheck import site_files
 
 from eventsite import urls
@@ -52,15 +52,19 @@ def export(tmp_path: Path) -> Export:
     return Export(tmp_path / "export")
 
 
-def clean_build(source: Path, tmp_path: Path, theme: Path | None = None) -> dict[str, bytes]:
+def clean_build(
+    source: Path, tmp_path: Path, theme: Path | None = None, publish: frozenset[str] = frozenset()
+) -> dict[str, bytes]:
     out = tmp_path / "clean"
     shutil.rmtree(out, ignore_errors=True)  # clean: no history of an earlier build either
-    build(BuildOptions(source=str(source), output=out, theme=str(theme) if theme else None))
+    theme_name = str(theme) if theme else None
+    build(BuildOptions(source=str(source), output=out, theme=theme_name, publish_fields=publish))
     return site_files(out)
 
 
 def assert_same_as_clean(rebuilder: Rebuilder, tmp_path: Path, theme: Path | None = None) -> None:
-    expected = clean_build(Path(rebuilder.options.source), tmp_path, theme)
+    publish = rebuilder.options.publish_fields
+    expected = clean_build(Path(rebuilder.options.source), tmp_path, theme, publish)
     on_disk = site_files(rebuilder.output)
     assert sorted(on_disk) == sorted(expected)
     differing = [path for path in expected if on_disk[path] != expected[path]]
@@ -324,7 +328,11 @@ def test_output_folder_removed_by_hand_is_written_again(export: Export, tmp_path
 def test_real_export_edits_match_clean_builds(name: str, tmp_path: Path) -> None:
     require_shared()
     export = Export(Path(shutil.copytree(REAL_EXPORTS / name, tmp_path / name)))
-    rebuilder = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "site"))
+    published = PUBLISHED_FIELDS.get(name, frozenset())
+    options = BuildOptions(
+        source=str(export.root), output=tmp_path / "site", publish_fields=published
+    )
+    rebuilder = Rebuilder(options)
     total = rebuilder.build_all().pages
     target = export.public_session(1)
 

@@ -218,3 +218,16 @@ def test_plain_text_keeps_paragraphs_and_drops_hidden_content() -> None:
     assert plain_text(html, paragraphs=True) == "A x.\n\none\n\ntwo"
     assert plain_text("Tom &amp; Jerry &lt;3") == "Tom & Jerry <3"
     assert plain_text("word " * 50, limit=20) == "word word word word…"
+
+
+def test_contact_details_are_redacted_from_free_text() -> None:
+    from eventsite.model.contacts import EMAIL_NOTE, PHONE_NOTE, redact
+
+    html = (
+        '<p>Mail <a href="mailto:ana@example.org">Ana</a>, ana&#64;example.org, +386 1 234 5678</p>'
+    )
+    result = redact(html)
+    assert (result.emails, result.phones) == (1, 1)
+    assert result.text == f"<p>Mail Ana, {EMAIL_NOTE}, {PHONE_NOTE}</p>"
+    untouched = '<img src="logo@2x.png"> room 101, 2026-06-11, ISBN 978'
+    assert redact(untouched).text is untouched

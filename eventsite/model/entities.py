@@ -121,9 +121,11 @@ class Session:
 
     @property
     def duration_minutes(self) -> int:
-        if self.start is None or self.end is None or self.end < self.start:
+        """Elapsed minutes; timestamps, not wall clocks, so a DST switch day counts right
+        (aware datetimes sharing one tzinfo subtract and compare by wall-clock time)."""
+        if self.start is None or self.end is None:
             return 0
-        return int((self.end - self.start).total_seconds() // 60)
+        return max(0, int((self.end.timestamp() - self.start.timestamp()) // 60))
 
 
 @dataclass(slots=True, eq=False)

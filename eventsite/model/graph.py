@@ -139,7 +139,7 @@ def _check_times(session: Session, issues: IssueLog) -> None:
         issues.info(
             "unscheduled", "session", session.id, "has no start time; listed as unscheduled"
         )
-    if session.start and session.end and session.end < session.start:
+    if session.start and session.end and session.end.timestamp() < session.start.timestamp():
         issues.warn(
             "bad-time",
             "session",

@@ -114,7 +114,7 @@ def _place(lanes: list[list[Session]], session: Session) -> None:
     """Put a session in the first lane of its room where it overlaps nothing."""
     for lane in lanes:
         last = lane[-1]
-        if (last.end or last.start) <= session.start:  # type: ignore[operator]
+        if (last.end or last.start).timestamp() <= session.start.timestamp():  # type: ignore[union-attr]
             lane.append(session)
             return
     lanes.append([session])

@@ -215,7 +215,9 @@ def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> Frab
         id=number,
         guid=session_guid(view.event_key, session.id),
         start=session.start,
-        end=session.end if session.end and session.end > session.start else session.start,
+        end=session.end
+        if session.end and session.end.timestamp() > session.start.timestamp()
+        else session.start,
         duration=hhmm(session.duration_minutes),
         room=_room_name(session.room),
         slug=session_slug(numbering.acronym, number, session.title),

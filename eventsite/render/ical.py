@@ -95,7 +95,7 @@ def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
         f"DTSTAMP:{utc_instant(stamp)}",
         f"DTSTART:{utc_instant(session.start)}",
     ]
-    if session.end is not None and session.end > session.start:
+    if session.end is not None and session.end.timestamp() > session.start.timestamp():
         lines.append(f"DTEND:{utc_instant(session.end)}")
     lines.append(f"SUMMARY:{escape_text(session.title)}")
     if session.room is not None:

@@ -124,7 +124,7 @@ def _link_target_slow(target: object) -> str:
     if isinstance(target, Asset):
         return target.path
     if isinstance(target, SessionType):
-        return urls.SCHEDULE + "#type-" + urls.type_key(target)
+        return urls.schedule_filter(type=urls.type_key(target))
     raise TypeError(f"cannot link to {type(target).__name__}")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import lzma
 import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from eventsite.errors import SourceError
@@ -19,6 +22,12 @@ from eventsite.sources.base import (
 )
 
 MAX_MEMBERS = 50_000
+# a central directory entry is 46 bytes plus name, extra field and comment (each < 64 KiB);
+# refusing huge directories before zipfile parses them bounds memory for "billion member" zips
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 512
+EOCD_SIGNATURE = b"PK\x05\x06"
+ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
+EOCD_SEARCH_BYTES = 22 + 0xFFFF  # the end record plus the longest archive comment
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # what all members may inflate to, together
 CHUNK = 1 << 16
 
@@ -26,6 +35,7 @@ CHUNK = 1 << 16
 def read_archive(path: Path, issues: IssueLog) -> RawExport:
     """Read the JSON documents of an export zip and index its media members."""
     file = str(path)
+    _check_directory_size(path, file)
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -33,6 +43,9 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
             "not a zip archive (or a truncated one); expected an Open Event export .zip",
             file=file,
         ) from None
+    except (UnicodeDecodeError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
+        # a malformed central directory: names flagged UTF-8 that are not, bad offsets...
+        raise SourceError(f"corrupt zip archive: {exc}", file=file) from None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", file=file) from None
     with archive:
@@ -47,7 +60,13 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
             rel = info.filename[len(prefix) :]
             doc_name = _document_name(rel)
             if doc_name and doc_name in documents:
-                issues.warn("duplicate-member", "file", None, "second copy ignored", info.filename)
+                issues.warn(
+                    "duplicate-member",
+                    "file",
+                    None,
+                    f"the archive holds {info.filename!r} twice; the first copy is used",
+                    file,
+                )
             elif doc_name:
                 shown[doc_name] = f"{file}:{info.filename}"
                 data = _read_member(archive, info, MAX_JSON_BYTES, shown[doc_name])
@@ -62,6 +81,35 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
         raise SourceError("no 'sessions' file at the root of the archive", file=file)
     store = MediaStore(names=names, reader=_MemberReader(path))
     return RawExport(origin=file, documents=documents, media=store, files=shown)
+
+
+def _check_directory_size(path: Path, file: str) -> None:
+    """Refuse archives whose end record declares too many members or a huge directory."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - EOCD_SEARCH_BYTES))
+            tail = handle.read()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", file=file) from None
+    at = tail.rfind(EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < 22:
+        return  # not a zip: zipfile says so with its own message
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory_bytes = int.from_bytes(tail[at + 12 : at + 16], "little")
+    zip64 = tail.rfind(ZIP64_EOCD_SIGNATURE, 0, at)
+    if zip64 >= 0 and at - zip64 >= 56:  # the zip64 end record holds the real numbers
+        entries = int.from_bytes(tail[zip64 + 32 : zip64 + 40], "little")
+        directory_bytes = int.from_bytes(tail[zip64 + 40 : zip64 + 48], "little")
+    if entries > MAX_MEMBERS:
+        raise SourceError(f"archive has {entries} members, more than {MAX_MEMBERS}", file=file)
+    if directory_bytes > MAX_DIRECTORY_BYTES:
+        raise SourceError(
+            f"archive directory is {directory_bytes // 2**20} MB, more than "
+            f"{MAX_DIRECTORY_BYTES // 2**20} MB; refused",
+            file=file,
+        )
 
 
 def _safe_members(archive: zipfile.ZipFile, file: str) -> list[zipfile.ZipInfo]:
@@ -85,6 +133,8 @@ def _safe_members(archive: zipfile.ZipFile, file: str) -> list[zipfile.ZipInfo]:
 
 
 def _check_member_name(name: str, file: str) -> None:
+    if not name:
+        raise SourceError("a member has an empty name; refused (corrupt archive?)", file=file)
     if "\\" in name or (len(name) > 1 and name[1] == ":") or name.startswith("/"):
         raise SourceError(f"member {name!r} has an absolute or Windows path; refused", file=file)
     if ".." in PurePosixPath(name).parts or "\x00" in name:
@@ -118,23 +168,23 @@ def _document_name(rel: str) -> str | None:
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, shown: str) -> bytes:
     """Read a member in chunks, stopping at `cap` whatever its header claims (zip bombs)."""
-    parts: list[bytes] = []
-    size = 0
+    if info.flag_bits & 0x1:
+        raise SourceError("the member is encrypted; exports are never encrypted", file=shown)
+    data = bytearray()  # grown in place: no second copy of a member at the cap
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > cap:
+                if len(data) + len(chunk) > cap:
                     raise SourceError(
                         f"inflates past the {cap // 2**20} MB limit; refused (zip bomb?)",
                         file=shown,
                     )
-                parts.append(chunk)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+                data += chunk
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
         raise SourceError(f"corrupt zip member: {exc}", file=shown) from None
     except NotImplementedError as exc:
         raise SourceError(f"unsupported zip feature: {exc}", file=shown) from None
-    return b"".join(parts)
+    return bytes(data)
 
 
 class _MemberReader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,10 @@ EXPECTED_TYPES["event"] = dict
 
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_MEDIA_BYTES = 32 * 1024 * 1024
+# longer strings (a 50 MB "abstract") are cut: nothing on a schedule page needs more
+MAX_STRING_CHARS = 100_000
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise_media_path(value: str) -> str:
@@ -117,6 +122,12 @@ def decode_text(data: bytes, file: str, issues: IssueLog) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise SourceError(f"not valid {encoding} text: {exc.reason}", file=file) from None
+    wide = _bomless_wide_encoding(data)
+    if wide:
+        try:
+            return data.decode(wide)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"not valid {wide} text: {exc.reason}", file=file) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -130,13 +141,32 @@ def decode_text(data: bytes, file: str, issues: IssueLog) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+def _bomless_wide_encoding(data: bytes) -> str | None:
+    """UTF-16/32 without a BOM, told apart by where the NUL bytes of ASCII JSON fall (RFC 4627)."""
+    head = data[:4]
+    if len(head) < 4 or 0 not in head:
+        return None
+    if head[:3] == b"\0\0\0":
+        return "utf-32-be"
+    if head[1:] == b"\0\0\0":
+        return "utf-32-le"
+    if head[0] == 0 and head[2] == 0:
+        return "utf-16-be"
+    if head[1] == 0 and head[3] == 0:
+        return "utf-16-le"
+    return None
+
+
 def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any | None:
     """Parse one data file leniently; a broken optional file is skipped with a warning."""
     required = name in REQUIRED_FILES
     try:
         if len(data) > MAX_JSON_BYTES:
             raise SourceError(f"file is larger than {MAX_JSON_BYTES // 2**20} MB", file=file)
-        value = json.loads(decode_text(data, file, issues), strict=False)
+        text = decode_text(data, file, issues)
+        value = json.loads(text, strict=False)
+        if len(text) > MAX_STRING_CHARS or _SURROGATE_ESCAPE.search(text):
+            value = clean_strings(value, file, issues)
         expected = EXPECTED_TYPES[name]
         # a JSON:API document ({"data": [...]}) is accepted here and unpacked later
         if not isinstance(value, expected) and not (isinstance(value, dict) and "data" in value):
@@ -152,12 +182,48 @@ def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any |
         )
     except RecursionError:
         error = SourceError("JSON nested too deeply", file=file)
+    except ValueError as exc:  # an integer literal past Python's digit limit
+        reason = "a number has too many digits" if "digits" in str(exc) else str(exc)
+        error = SourceError(f"invalid JSON: {reason}", file=file)
     except SourceError as exc:
         error = exc
     if required:
         raise error
     issues.warn("broken-file", "file", None, f"{error.message}; file skipped", file)
     return None
+
+
+def clean_strings(value: Any, file: str, issues: IssueLog) -> Any:
+    """Replace lone surrogates (unencodable as UTF-8) and cut strings past MAX_STRING_CHARS."""
+    cut = 0
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        container = stack.pop()
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        for key in keys:
+            item = container[key]
+            if isinstance(item, dict | list):
+                stack.append(item)
+            elif isinstance(item, str):
+                cleaned = _clean_string(item)
+                cut += len(cleaned) < len(item)
+                container[key] = cleaned
+    if cut:
+        issues.warn(
+            "long-text",
+            "file",
+            None,
+            f"{cut} string(s) longer than {MAX_STRING_CHARS} characters cut to that length",
+            file,
+        )
+    return root[0]
+
+
+def _clean_string(value: str) -> str:
+    if len(value) > MAX_STRING_CHARS:
+        value = value[:MAX_STRING_CHARS]
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def _type_name(kind: type) -> str:

@@ -1,0 +1,66 @@
+"""The schedule's search index: the words of each session that its list item does not show.
+
+Titles, speakers, tracks and rooms are already on the schedule page, so the index only carries
+what would make the page heavy: abstracts, subtitles, speaker organisations, type, language and
+level, as each session's distinct words. It is a script (`window.eventsiteSearch = {...}`), not
+JSON, so that a page opened from file:// can load it with a <script> element; the schedule page
+loads it only when someone starts searching.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from eventsite.model.entities import Session
+from eventsite.render.filters import plain
+
+GLOBAL_NAME = "eventsiteSearch"
+MIN_WORD_LENGTH = 2
+_WORD = re.compile(r"\w+")
+# the words of any English text that a search for them could not narrow down
+STOP_WORDS = frozenset(
+    {
+        "about", "after", "also", "and", "are", "but", "can", "for", "from", "has", "have",
+        "how", "into", "its", "not", "our", "that", "the", "their", "them", "then", "there",
+        "these", "they", "this", "was", "what", "when", "where", "which", "who", "why", "will",
+        "with", "you", "your",
+    }
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents, as site.js normalises what a visitor types."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def distinct_words(texts: Iterable[str]) -> list[str]:
+    """Each searchable word once, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for word in _WORD.findall(normalise(text)):
+            if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS:
+                seen.setdefault(word, None)
+    return list(seen)
+
+
+def session_words(session: Session) -> str:
+    """The words a search should find a session by, beyond what its list item shows."""
+    texts = [session.subtitle, plain(session.abstract), session.language, session.level]
+    if session.session_type is not None:
+        texts.append(session.session_type.name)
+    for speaker in session.speakers:
+        texts.extend((speaker.organisation, speaker.position))
+    return " ".join(distinct_words(texts))
+
+
+def search_index(sessions: Iterable[Session]) -> bytes:
+    """`search-index.js`: session id -> words, assigned to `window.eventsiteSearch`."""
+    entries = {session.id: session_words(session) for session in sessions}
+    payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    # a script body must not close its own element or open a comment
+    payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return f"window.{GLOBAL_NAME}={payload};\n".encode()
