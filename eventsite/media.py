@@ -12,6 +12,7 @@ order of the requests, so reports are deterministic.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +54,23 @@ class DerivedStore(Protocol):
     def get_derived(self, data: bytes, role: str) -> list[Rendition] | None: ...
 
     def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None: ...
+
+
+class MemoryDerivedStore:
+    """Resized images kept in memory, for a long-lived process (`serve`) without a cache folder:
+    a rebuild after an edit then resizes nothing it resized before."""
+
+    def __init__(self) -> None:
+        self._renditions: dict[tuple[str, str], list[Rendition]] = {}
+        self._lock = threading.Lock()
+
+    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None:
+        with self._lock:
+            return self._renditions.get((hashlib.sha256(data).hexdigest(), role))
+
+    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None:
+        with self._lock:
+            self._renditions[(hashlib.sha256(data).hexdigest(), role)] = renditions
 
 
 @dataclass(frozen=True, slots=True)

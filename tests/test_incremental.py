@@ -19,6 +19,7 @@ from eventsite.build import BuildOptions, build, load_graph
 from eventsite.errors import SourceError, ThemeError
 from eventsite.incremental import Rebuilder
 from eventsite.issues import IssueLog
+from eventsite.media import MemoryDerivedStore
 from eventsite.model.schedule import conference_date
 
 
@@ -368,3 +369,36 @@ def test_preview_compares_with_the_published_history(
     assert site_files(rebuilder.output) == site_files(clean)
     changes = json.loads(rebuilder.files["changes.json"])
     assert [c["kind"] for c in changes["changes"]] == ["retitled"]  # one, not one per preview
+
+
+class CountingStore(MemoryDerivedStore):
+    """The real in-memory store, counting how many images had to be resized."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resized = 0
+
+    def put_derived(self, data: bytes, role: str, renditions: list[Any]) -> None:
+        self.resized += 1
+        super().put_derived(data, role, renditions)
+
+
+def test_a_data_edit_resizes_no_image_again(export: Export, tmp_path: Path) -> None:
+    store = CountingStore()
+    options = BuildOptions(source=str(export.root), output=tmp_path / "site", media_cache=store)
+    rebuilder = Rebuilder(options)
+    rebuilder.build_all()
+    first = store.resized
+    assert first > 0
+
+    def retitle(sessions: list[dict[str, Any]]) -> None:
+        sessions[0]["title"] = "Retitled again"
+
+    rebuilder.rebuild([export.edit("sessions", retitle)])
+    assert store.resized == first
+    assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_serve_without_a_cache_folder_keeps_resized_images_in_memory(tmp_path: Path) -> None:
+    rebuilder = Rebuilder(BuildOptions(source=str(SAMPLE), output=tmp_path / "site"))
+    assert isinstance(rebuilder._derived, MemoryDerivedStore)
