@@ -30,24 +30,10 @@ from eventsite.model.contacts import (
 from eventsite.model.contacts import (
     digits as only_digits,
 )
-from eventsite.sources.base import DATA_FILES
+from eventsite.sources.base import DATA_FILES, PRIVATE_FIELDS
 
 # keys (kebab case) whose values are never published, in any document and at any depth
-PRIVATE_KEYS = frozenset(
-    {
-        "email",
-        "mobile",
-        "phone",
-        "heard-from",
-        "sponsorship-required",
-        "speaking-experience",
-        "comments",
-        "gender",
-        "paypal-email",
-        "contact-email",
-        "notes",
-    }
-)
+PRIVATE_KEYS = PRIVATE_FIELDS
 TEXT_SUFFIXES = frozenset({".html", ".ics", ".xml", ".json", ".txt", ".css", ".js", ".svg"})
 # free text from a private field is looked for when it is long enough not to match by chance
 MIN_PRIVATE_TEXT_CHARS = 40

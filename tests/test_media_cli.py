@@ -19,16 +19,6 @@ from eventsite.cli import main
 SPEAKERS = 3
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    http.start()
-    yield http
-    http.clear()
-    if http.is_running():
-        http.stop()
-
-
 @pytest.fixture
 def web(server: HTTPServer) -> Iterator[HTTPServer]:
     """Serves the sample's own speaker photos and one sponsor logo, with ETags."""

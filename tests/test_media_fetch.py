@@ -47,16 +47,6 @@ def png(width: int = 120, height: int = 60) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    http.start()
-    yield http
-    http.clear()
-    if http.is_running():
-        http.stop()
-
-
 @pytest.fixture
 def web(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()

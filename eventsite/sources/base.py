@@ -26,6 +26,24 @@ DATA_FILES = REQUIRED_FILES + OPTIONAL_FILES
 EXPECTED_TYPES: dict[str, type] = {name: list for name in DATA_FILES}
 EXPECTED_TYPES["event"] = dict
 
+# input fields (kebab case) that are never published, in any document and at any depth; the API
+# client drops them before anything is stored and the privacy audit looks for their values
+PRIVATE_FIELDS = frozenset(
+    {
+        "email",
+        "mobile",
+        "phone",
+        "heard-from",
+        "sponsorship-required",
+        "speaking-experience",
+        "comments",
+        "gender",
+        "paypal-email",
+        "contact-email",
+        "notes",
+    }
+)
+
 MAX_JSON_BYTES = 64 * 1024 * 1024
 MAX_MEDIA_BYTES = 32 * 1024 * 1024
 # longer strings (a 50 MB "abstract") are cut: nothing on a schedule page needs more

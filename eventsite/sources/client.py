@@ -26,7 +26,7 @@ from eventsite.errors import SourceError
 from eventsite.issues import IssueLog
 from eventsite.sources.api import ApiOptions, EventUrl
 from eventsite.sources.auth import ENV_EMAIL, ENV_PASSWORD, Credentials, TokenKeeper
-from eventsite.sources.base import MAX_JSON_BYTES
+from eventsite.sources.base import MAX_JSON_BYTES, PRIVATE_FIELDS
 from eventsite.sources.jsonapi import describe_errors
 
 USER_AGENT = (
@@ -49,19 +49,7 @@ COLLECTIONS: dict[str, tuple[str, str | None]] = {
 EVENT_INCLUDE = "social-links,event-copyright"
 REQUIRED = frozenset({"event", "sessions"})
 # attributes never kept from the API: they are not shown and must not end up in a snapshot
-PRIVATE_ATTRIBUTES = frozenset(
-    {
-        "email",
-        "mobile",
-        "phone",
-        "heard-from",
-        "sponsorship-required",
-        "speaking-experience",
-        "comments",
-        "complex-field-values",
-        "is-email-overridden",
-    }
-)
+PRIVATE_ATTRIBUTES = PRIVATE_FIELDS | {"complex-field-values", "is-email-overridden"}
 log = logging.getLogger("eventsite.api")
 
 
