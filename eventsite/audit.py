@@ -22,9 +22,9 @@ from urllib.parse import unquote
 from eventsite.errors import PrivacyError, UsageError
 from eventsite.model.contacts import (
     EMAIL,
-    IMAGE_TLDS,
     MIN_PHONE_DIGITS,
     NUMBER_RUN,
+    emails,
     is_phone,
 )
 from eventsite.model.contacts import (
@@ -32,15 +32,12 @@ from eventsite.model.contacts import (
 )
 from eventsite.sources.base import DATA_FILES, PRIVATE_FIELDS
 
-# keys (kebab case) whose values are never published, in any document and at any depth
-PRIVATE_KEYS = PRIVATE_FIELDS
 TEXT_SUFFIXES = frozenset({".html", ".ics", ".xml", ".json", ".txt", ".css", ".js", ".svg"})
 # free text from a private field is looked for when it is long enough not to match by chance
 MIN_PRIVATE_TEXT_CHARS = 40
 MIN_PRIVATE_TEXT_WORDS = 8
 MAX_SHOWN = 10
 
-_DIGIT_RUN = re.compile(r"\d[\d ()./-]{5,}\d")
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
 _FIELD_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)?")
@@ -58,7 +55,7 @@ class Source:
 
     @property
     def private(self) -> bool:
-        return self.key in PRIVATE_KEYS
+        return self.key in PRIVATE_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +142,7 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
         value = _unescape(raw)
         for match in EMAIL.finditer(value):
             index.emails.setdefault(match.group().casefold(), set()).add(source)
-        for match in _DIGIT_RUN.finditer(value):
+        for match in NUMBER_RUN.finditer(value):
             digits = only_digits(match.group())
             if len(digits) >= MIN_PHONE_DIGITS:
                 index.phones.setdefault(digits, set()).add(source)
@@ -177,13 +174,17 @@ def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
                 yield document, key, str(value)
 
 
+def reads_contents(path: str) -> bool:
+    """Whether the audit looks inside this output file (text) or only at its name (media)."""
+    return PurePosixPath(path).suffix.lower() in TEXT_SUFFIXES
+
+
 def _scannable(path: str, data: bytes) -> str | None:
     """The text of an output file with escapes undone, or None for binary files (media)."""
-    suffix = PurePosixPath(path).suffix.lower()
-    if suffix not in TEXT_SUFFIXES:
+    if not reads_contents(path):
         return None
     text = data.decode("utf-8", "replace")
-    if suffix == ".ics":  # unfold lines and undo TEXT escapes (RFC 5545 3.1, 3.3.11)
+    if path.endswith(".ics"):  # unfold lines and undo TEXT escapes (RFC 5545 3.1, 3.3.11)
         text = re.sub(r"\r?\n[ \t]", "", text)
         text = re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
     return _unescape(text)
@@ -216,13 +217,10 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
-    if "@" not in text:
-        return
     seen: set[str] = set()
-    for match in EMAIL.finditer(text):
-        address = match.group()
+    for address in emails(text):
         key = address.casefold()
-        if key in seen or key.rsplit(".", 1)[-1] in IMAGE_TLDS:
+        if key in seen:
             continue
         seen.add(key)
         sources = tuple(sorted(index.emails.get(key, ())))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from eventsite import audit, history, linkcheck, urls
@@ -130,16 +131,16 @@ def build(options: BuildOptions) -> BuildReport:
     if options.check_links:  # the link check needs every file at once, before writing
         files = render_site(view, pages, theme, options.progress)
         files.update(media.files)
-        linkcheck.fail_on_broken_links(files, _static_copies(theme))
+        static = _static_copies(theme)
+        linkcheck.fail_on_broken_links(files, static)
         watch.lap("render")
         audit.enforce(files, raw.documents, options.publish_fields)
         watch.lap("audit")
-        stats: WriteStats = write_site(options.output, files, _static_copies(theme))
+        stats: WriteStats = write_site(options.output, files, static)
     else:
-
-        def privacy_audit(files: dict[str, bytes]) -> None:
-            audit.enforce(files, raw.documents, options.publish_fields)
-
+        privacy_audit = partial(
+            audit.enforce, documents=raw.documents, publish=options.publish_fields
+        )
         stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
@@ -173,7 +174,7 @@ def render_and_write(
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)
         lap("render")
-        check(writer.read_back())
+        check(writer.read_back(audit.reads_contents))
         lap("audit")
         return writer.finish()
     finally:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from pytest_httpserver import HTTPServer
+from pytest_httpserver import HTTPServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EVENTSITE_SHARED", REPO.parent / "shared"))
@@ -98,9 +95,7 @@ def browser():
 @pytest.fixture(scope="module")
 def server() -> Iterator[HTTPServer]:
     """A threaded local HTTP server on loopback, one per test module (media downloads)."""
-    from pytest_httpserver import HTTPServer as Server
-
-    http = Server(host="127.0.0.1", port=0, threaded=True)
+    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     http.start()
     yield http
     http.clear()

@@ -43,12 +43,17 @@ EMAIL_NOTE = "[e-mail address removed]"
 PHONE_NOTE = "[phone number removed]"
 
 
+def is_address(candidate: str) -> bool:
+    """An EMAIL match that is an address, not a file name such as `logo@2x.png`."""
+    return candidate.rsplit(".", 1)[-1].casefold() not in IMAGE_TLDS
+
+
 def emails(text: str) -> Iterator[str]:
-    """E-mail addresses in `text` (file names such as `logo@2x.png` are not addresses)."""
+    """E-mail addresses in `text`."""
     if "@" not in text:
         return
     for match in EMAIL.finditer(text):
-        if match.group().rsplit(".", 1)[-1].casefold() not in IMAGE_TLDS:
+        if is_address(match.group()):
             yield match.group()
 
 
@@ -88,7 +93,7 @@ def redact(text: str) -> Redacted:
 
     def _email(match: re.Match[str]) -> str:
         nonlocal email_count
-        if match.group().rsplit(".", 1)[-1].casefold() in IMAGE_TLDS:
+        if not is_address(match.group()):
             return match.group()
         email_count += 1
         return EMAIL_NOTE
