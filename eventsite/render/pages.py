@@ -11,6 +11,7 @@ import jinja2
 from eventsite import urls
 from eventsite.errors import ThemeError
 from eventsite.render import changes, filters, structured
+from eventsite.render.fragments import reset_fragments
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
 
@@ -82,6 +83,7 @@ class HtmlRenderer:
     def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
         """Render this view from now on; the compiled templates stay (`eventsite serve`)."""
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        reset_fragments(self.env)  # their markup shows the previous view
         structured.install(self.env, view)
         self.env.globals.pop("changes_flag", None)
         if view.history is not None:

@@ -16,6 +16,7 @@ import jinja2
 from eventsite import __version__
 from eventsite.caches import cache_folder
 from eventsite.errors import ThemeError
+from eventsite.render.fragments import FragmentExtension
 
 DEFAULT_THEME = "default"
 
@@ -71,6 +72,7 @@ class Theme:
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
             bytecode_cache=_bytecode_cache(),
+            extensions=[FragmentExtension],
         )
 
     def static_files(self) -> dict[str, Path]:

@@ -1,0 +1,161 @@
+"""`{% fragment "partials/x.html" with s=s %}`: an include whose markup is made once per input.
+
+Many pages show the same pieces: every day, track, room and speaker page lists the same session
+items, and every page has the same footer. A fragment renders like `{% include %}` (it sees the
+page's context plus the `with` variables) but keeps the markup, keyed by the values of every
+variable the template can read: the names its source (and the templates it includes) uses, plus
+`root`, which `url()` and `srcset()` read from the context. Globals are the same for every page
+of one view, so they are left out of the key; `reset()` forgets everything when the view changes.
+
+Entities compare by identity, so a key holds the very objects of this build. A value that cannot
+be hashed (a list, a mutable dataclass) makes that fragment render every time: slower, never wrong.
+
+An environment that records what each page reads (`eventsite.render.tracking`, for incremental
+rebuilds) has a `recorder`; a fragment keeps the reads of its first rendering and replays them on
+every reuse, so a page records the same inputs whether the markup was made or reused.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+# context variables read by context functions (`url`, `srcset`) rather than by name
+IMPLICIT_NAMES = ("root",)
+_MISSING = object()
+_UNCACHEABLE = None  # names of a template whose inputs cannot be known statically
+
+Key = tuple[Any, ...]
+Entry = tuple[Markup, frozenset[Any]]
+
+
+class FragmentExtension(Extension):
+    """The `fragment` tag, and the markup it made for this environment's current view."""
+
+    tags: ClassVar[set[str]] = {"fragment"}
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self._names: dict[str, tuple[str, ...] | None] = {}
+        self._markup: dict[Key, Entry] = {}
+
+    def reset(self) -> None:
+        """Forget the markup (the view changed); what each template reads stays known."""
+        self._markup.clear()
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        name = parser.parse_expression()
+        variables: list[nodes.Keyword] = []
+        if parser.stream.skip_if("name:with"):
+            while parser.stream.current.type != "block_end":
+                if variables:
+                    parser.stream.expect("comma")
+                key = parser.stream.expect("name").value
+                parser.stream.expect("assign")
+                variables.append(nodes.Keyword(key, parser.parse_expression(), lineno=lineno))
+        arguments: list[nodes.Expr] = [nodes.ContextReference(), name]
+        call = self.call_method("_render", arguments, variables, lineno=lineno)
+        return nodes.Output([call], lineno=lineno)
+
+    def _render(self, context: Context, name: str, **variables: Any) -> Markup:
+        key = self._key(context, name, variables)
+        try:
+            entry = self._markup.get(key) if key is not None else None
+        except TypeError:  # an unhashable value
+            key, entry = None, None
+        if entry is None:
+            entry = self._make(context, name, variables)
+            if key is not None:
+                self._markup[key] = entry
+        else:
+            _replay(self.environment, entry[1])
+        return entry[0]
+
+    def _key(self, context: Context, name: str, variables: dict[str, Any]) -> Key | None:
+        names = self._names_read(name)
+        if names is None:
+            return None
+        globals_ = self.environment.globals
+        key: list[Any] = [name]
+        for variable in names:
+            if variable in variables:
+                value = variables[variable]
+            else:
+                value = context.resolve_or_missing(variable)
+                if value is globals_.get(variable, _MISSING):
+                    continue  # the same for every page of this view
+            # the type too: Markup("a") == "a", and 1 == True, but they render differently
+            key.append((variable, type(value), value))
+        return tuple(key)
+
+    def _make(self, context: Context, name: str, variables: dict[str, Any]) -> Entry:
+        """Render like `{% include %}` does, noting what the rendering read."""
+        recorder = getattr(self.environment, "recorder", None)
+        outer = recorder.keys if recorder is not None else None
+        if recorder is not None:
+            recorder.keys = set()
+        try:
+            template = self.environment.get_template(name)
+            new_context = template.new_context(context.get_all(), True, variables)
+            markup = Markup("".join(template.root_render_func(new_context)))
+        finally:
+            read: frozenset[Any] = frozenset()
+            if recorder is not None:
+                read = frozenset(recorder.keys or ())
+                recorder.keys = outer
+        _replay(self.environment, read)
+        return markup, read
+
+    def _names_read(self, name: str) -> tuple[str, ...] | None:
+        if name not in self._names:
+            self._names[name] = self._find_names(name, set())
+        return self._names[name]
+
+    def _find_names(self, name: str, seen: set[str]) -> tuple[str, ...] | None:
+        """Context variables a template and the templates it pulls in may read."""
+        if name in seen:
+            return ()
+        seen.add(name)
+        env = self.environment
+        assert env.loader is not None
+        source = env.loader.get_source(env, name)[0]
+        tree = env.parse(source)
+        names = set(meta.find_undeclared_variables(tree)) | set(IMPLICIT_NAMES)
+        for referenced in [*meta.find_referenced_templates(tree), *self._fragments_in(tree)]:
+            if not isinstance(referenced, str):
+                return _UNCACHEABLE
+            inner = self._find_names(referenced, seen)
+            if inner is None:
+                return _UNCACHEABLE
+            names.update(inner)
+        return tuple(sorted(names))
+
+    def _fragments_in(self, tree: nodes.Template) -> list[str | None]:
+        found: list[str | None] = []
+        for call in tree.find_all(nodes.Call):
+            target = call.node
+            if isinstance(target, nodes.ExtensionAttribute) and target.identifier == (
+                self.identifier
+            ):
+                name = call.args[1]
+                found.append(name.value if isinstance(name, nodes.Const) else None)
+        return found
+
+
+def _replay(environment: jinja2.Environment, read: frozenset[Any]) -> None:
+    recorder = getattr(environment, "recorder", None)
+    if recorder is not None and recorder.keys is not None:
+        recorder.keys.update(read)
+
+
+def reset_fragments(environment: jinja2.Environment) -> None:
+    for extension in environment.extensions.values():
+        if isinstance(extension, FragmentExtension):
+            extension.reset()
