@@ -93,9 +93,14 @@ def room_key(room: Room) -> str:
 
 def schedule_filter(**keys: str) -> str:
     """Link to the schedule filtered by track, room, type or day: `schedule/index.html#k=v`."""
+    return _schedule_filter(tuple(sorted((k, v) for k, v in keys.items() if v)))
+
+
+@lru_cache(maxsize=4096)  # the same few filters are linked from many pages
+def _schedule_filter(pairs: tuple[tuple[str, str], ...]) -> str:
     from urllib.parse import urlencode
 
-    return SCHEDULE + "#" + urlencode(sorted((k, v) for k, v in keys.items() if v))
+    return SCHEDULE + "#" + urlencode(pairs)
 
 
 def day_path(day: date) -> str:

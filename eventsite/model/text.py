@@ -67,17 +67,22 @@ def plain_text(value: str, limit: int | None = None, *, paragraphs: bool = False
     Block elements end a paragraph; inline ones vanish without adding spaces, so
     `<em>x</em>.` reads `x.`. With `paragraphs`, paragraphs are kept, separated by a blank line.
     """
+    text = _visible_text(value, paragraphs)
+    if limit is not None and len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0]
+        return cut + "…"
+    return text
+
+
+@lru_cache(maxsize=256)  # a page asks for one text several times (check, meta tag, JSON-LD)
+def _visible_text(value: str, paragraphs: bool) -> str:
     import html
 
     if "<" in value or "&" in value:
         value = _BLOCK_TAG.sub("\n\n", _HIDDEN.sub("", value))
         value = html.unescape(_TAG.sub("", value))
     chunks = (" ".join(chunk.split()) for chunk in _PARAGRAPH_BREAK.split(value))
-    text = ("\n\n" if paragraphs else " ").join(chunk for chunk in chunks if chunk)
-    if limit is not None and len(text) > limit:
-        cut = text[:limit].rsplit(" ", 1)[0]
-        return cut + "…"
-    return text
+    return ("\n\n" if paragraphs else " ").join(chunk for chunk in chunks if chunk)
 
 
 def _markdown(value: str) -> str:
