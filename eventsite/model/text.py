@@ -42,7 +42,9 @@ def is_html(value: str) -> bool:
     return bool(_TAG.search(value))
 
 
-@lru_cache(maxsize=4096)
+# Pages, the search index, the calendars and the schedule exports each read every text once:
+# the cache holds all the texts of a large event so that each is sanitised once per build.
+@lru_cache(maxsize=65536)
 def rich_text(value: str) -> str:
     """Sanitised HTML for an abstract, bio or description ("" when it has no text)."""
     if not value or not value.strip():

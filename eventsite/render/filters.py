@@ -39,12 +39,22 @@ def short_date(day: date | datetime | None) -> str:
 
 
 def iso(moment: datetime | date | None) -> str:
-    return _isoformat(moment) if moment else ""
+    if not moment:
+        return ""
+    # by identity: hashing an aware datetime asks its zone for the offset, as isoformat does;
+    # the entry holds the object, so its id cannot be reused while the entry exists
+    found = _ISO_BY_ID.get(id(moment))
+    if found is not None and found[0] is moment:
+        return found[1]
+    text = moment.isoformat()
+    if len(_ISO_BY_ID) >= _ISO_CACHE_SIZE:
+        _ISO_BY_ID.clear()
+    _ISO_BY_ID[id(moment)] = (moment, text)
+    return text
 
 
-@lru_cache(maxsize=65536)
-def _isoformat(moment: datetime | date) -> str:
-    return moment.isoformat()  # an aware datetime asks its zone for the offset every time
+_ISO_CACHE_SIZE = 65536
+_ISO_BY_ID: dict[int, tuple[datetime | date, str]] = {}
 
 
 def duration(minutes: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from eventsite import urls
@@ -79,10 +80,14 @@ def build_view(graph: EventGraph, media: MediaResolver, base_url: urls.BaseUrl) 
 
 def event_key(event: Event) -> str:
     """Stable across builds; ids alone are not unique across real exports, so mix the name in."""
+    return _event_key(f"{event.name}|{event.identifier}|{event.id}")
+
+
+@lru_cache(maxsize=64)  # every page shows it
+def _event_key(seed: str) -> str:
     import hashlib
 
-    seed = f"{event.name}|{event.identifier}|{event.id}".encode()
-    return hashlib.sha1(seed).hexdigest()[:10]
+    return hashlib.sha1(seed.encode()).hexdigest()[:10]
 
 
 def _sponsor_groups(sponsors: list[Sponsor]) -> list[SponsorGroup]:
