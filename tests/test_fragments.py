@@ -18,6 +18,7 @@ from eventsite import urls
 from eventsite.build import load_graph
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
+from eventsite.model.text import has_visible_text
 from eventsite.render import filters
 from eventsite.render.fragments import FragmentExtension, reset_fragments
 from eventsite.render.pages import plan_pages
@@ -143,3 +144,16 @@ def test_iso_times_of_the_same_instant_in_other_zones_differ(offset: timedelta) 
     assert filters.iso(moment) == moment.isoformat()
     assert filters.iso(same_instant) == same_instant.isoformat()
     assert filters.iso(moment) == moment.isoformat()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<", ">", "&", "nbsp;", "#160;", " ", "\n", "\u00a0", "a", "<p>", "&nbsp;"]
+        ),
+        max_size=10,
+    ).map("".join)
+)
+def test_visible_text_check_matches_removing_the_invisible_parts(value: str) -> None:
+    assert has_visible_text(value) == bool(re.sub(r"<[^>]*>|&nbsp;|&#160;|\s", "", value))

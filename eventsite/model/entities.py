@@ -183,7 +183,6 @@ def _has_text(html: str) -> bool:
         return False
     if "<" not in html and "&" not in html:
         return bool(html.strip())
-    import re
+    from eventsite.model.text import has_visible_text
 
-    text = re.sub(r"<[^>]*>|&nbsp;|&#160;|\s", "", html)
-    return bool(text)
+    return has_visible_text(html)

@@ -36,10 +36,21 @@ _EMPTY_P = re.compile(r"<p>(?:\s|&nbsp;|&#160;|<br\s*/?>)*</p>")
 # (tests check that the result is the same); anything else goes through Markdown
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>#&!+=|~{}\t\r]|^[ ]*[-\d>]|^ |  $", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n(?:[ ]*\n)+")
+# the alternatives of `re.sub(r"<[^>]*>|&nbsp;|&#160;|\s", "", value)`, tried in the same order
+# and never given back (possessive), then one character that none of them removes
+_INVISIBLE_THEN_TEXT = re.compile(r"(?:<[^>]*>|&nbsp;|&#160;|\s)*+.", re.DOTALL)
 
 
 def is_html(value: str) -> bool:
     return bool(_TAG.search(value))
+
+
+def has_visible_text(value: str) -> bool:
+    """True when something is left once tags, `&nbsp;`, `&#160;` and whitespace are removed.
+
+    Stops at the first visible character instead of removing all of them from long texts.
+    """
+    return value != "" and _INVISIBLE_THEN_TEXT.match(value) is not None
 
 
 # Pages, the search index, the calendars and the schedule exports each read every text once:
