@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -83,6 +84,7 @@ class HtmlRenderer:
     def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
         """Render this view from now on; the compiled templates stay (`eventsite serve`)."""
         self.env.globals.update(site=view, event=view.event, nav=nav, urls=urls)
+        self.env.globals["nav_current"] = partial(current_nav_paths, nav)
         reset_fragments(self.env)  # their markup shows the previous view
         structured.install(self.env, view)
         self.env.globals.pop("changes_flag", None)
@@ -110,6 +112,16 @@ class HtmlRenderer:
             raise ThemeError(f"template {exc.name!r} not found in the theme") from None
         except jinja2.UndefinedError as exc:
             raise ThemeError(f"{page.template} (rendering {page.path}): {exc.message}") from None
+
+
+def current_nav_paths(nav: list[tuple[str, str]], page_path: str) -> tuple[str, ...]:
+    """Menu paths marked as the current page: the page itself, or its section (a day is in
+    the schedule). Pages outside the menu share one menu, so its markup is made once."""
+    return tuple(
+        path
+        for _, path in nav
+        if page_path == path or (path == urls.SCHEDULE and page_path.startswith("schedule/"))
+    )
 
 
 def navigation(view: SiteView) -> list[tuple[str, str]]:
