@@ -91,6 +91,15 @@ def test_markup_and_text_of_the_same_characters_are_different_inputs() -> None:
     assert fragment.render(y="<b>") == "&lt;b&gt;"
 
 
+def test_a_page_variable_that_shadows_a_global_is_part_of_the_key() -> None:
+    env = _environment({"page.html": "{% fragment 'inner.html' %}"})
+    env.globals["y"] = "global"
+    page = env.get_template("page.html")
+    assert page.render() == "global"
+    assert page.render(y="page") == "page"
+    assert page.render() == "global"
+
+
 def test_unhashable_values_render_every_time() -> None:
     _, fragment = _pair("{% FRAGMENT 'inner.html' %}")
     shown = [1]

@@ -5,7 +5,8 @@ items, and every page has the same footer. A fragment renders like `{% include %
 page's context plus the `with` variables) but keeps the markup, keyed by the values of every
 variable the template can read: the names its source (and the templates it includes) uses, plus
 `root`, which `url()` and `srcset()` read from the context. Globals are the same for every page
-of one view, so they are left out of the key; `reset()` forgets everything when the view changes.
+of one view, so a name whose value is the global's is left out of the key; `reset()` forgets
+everything when the view changes.
 
 Entities compare by identity, so a key holds the very objects of this build. A value that cannot
 be hashed (a list, a mutable dataclass) makes that fragment render every time: slower, never wrong.
@@ -83,12 +84,15 @@ class FragmentExtension(Extension):
         if names is None:
             return None
         globals_ = self.environment.globals
+        own, parent = context.vars, context.parent  # what `resolve_or_missing` looks in
         key: list[Any] = [name]
         for variable in names:
             if variable in variables:
                 value = variables[variable]
+            elif variable in own:
+                value = own[variable]
             else:
-                value = context.resolve_or_missing(variable)
+                value = parent.get(variable, _MISSING)
                 if value is globals_.get(variable, _MISSING):
                     continue  # the same for every page of this view
             # the type too: Markup("a") == "a", and 1 == True, but they render differently
@@ -127,7 +131,10 @@ class FragmentExtension(Extension):
         assert env.loader is not None
         source = env.loader.get_source(env, name)[0]
         tree = env.parse(source)
-        names = set(meta.find_undeclared_variables(tree)) | set(IMPLICIT_NAMES)
+        # every name the template loads, its own locals included (they only make the key longer):
+        # `find_undeclared_variables` would leave out names of globals, which a page could shadow
+        names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        names.update(IMPLICIT_NAMES)
         for referenced in [*meta.find_referenced_templates(tree), *self._fragments_in(tree)]:
             if not isinstance(referenced, str):
                 return _UNCACHEABLE
