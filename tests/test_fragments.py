@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import jinja2
+import nh3
 import pytest
 from conftest import SAMPLE
+from hostile_corpus import MARKUP_PAYLOADS, URL_PAYLOADS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -18,7 +20,7 @@ from eventsite import urls
 from eventsite.build import load_graph
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
-from eventsite.model.text import has_visible_text
+from eventsite.model.text import SANITISER_OPTIONS, _sanitiser, has_visible_text
 from eventsite.render import filters
 from eventsite.render.fragments import FragmentExtension, reset_fragments
 from eventsite.render.pages import plan_pages
@@ -166,3 +168,9 @@ def test_iso_times_of_the_same_instant_in_other_zones_differ(offset: timedelta) 
 )
 def test_visible_text_check_matches_removing_the_invisible_parts(value: str) -> None:
     assert has_visible_text(value) == bool(re.sub(r"<[^>]*>|&nbsp;|&#160;|\s", "", value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(MARKUP_PAYLOADS + URL_PAYLOADS), st.text(max_size=60)))
+def test_the_reused_sanitiser_cleans_as_nh3_clean_does(value: str) -> None:
+    assert _sanitiser()(value) == nh3.clean(value, **SANITISER_OPTIONS)

@@ -22,11 +22,13 @@ CONTEXT = "https://schema.org"
 DESCRIPTION_LIMIT = 300
 OFFLINE = "https://schema.org/OfflineEventAttendanceMode"
 SCHEDULED = "https://schema.org/EventScheduled"
+# json.dumps with options builds an encoder per call; this is the encoder it would build
+_ENCODER = json.JSONEncoder(ensure_ascii=False, indent=None)
 
 
 def script(data: dict[str, Any]) -> Markup:
     """A `<script type="application/ld+json">` element holding `data`."""
-    text = json.dumps({"@context": CONTEXT, **data}, ensure_ascii=False, indent=None)
+    text = _ENCODER.encode({"@context": CONTEXT, **data})
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
     return Markup(f'<script type="application/ld+json">{text}</script>')

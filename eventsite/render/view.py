@@ -141,4 +141,5 @@ _LINKERS: dict[type, Callable[[Any], str]] = {
     Room: urls.room_path,
     Day: lambda day: urls.day_path(day.date),
     Asset: lambda asset: asset.path,
+    SessionType: lambda session_type: urls.schedule_filter(type=urls.type_key(session_type)),
 }
