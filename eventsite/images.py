@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:  # Pillow is imported on first use: a warm build never decodes an image
+    from PIL import Image
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -74,6 +76,8 @@ def open_image(
 
     With `needed`, a JPEG is decoded at the smallest scale that still covers that size.
     """
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -95,6 +99,8 @@ def open_image(
 
 def identify(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[str, int, int]:
     """Format and size from the header alone (cheap); raises BadImage like `open_image`."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
             fmt, (width, height) = str(image.format), image.size
@@ -124,6 +130,8 @@ def _largest_need(uses: tuple[Use, ...]) -> tuple[int, int]:
 
 def _normalised(image: Image.Image) -> Image.Image:
     """Upright, first frame only, RGB or RGBA, no metadata."""
+    from PIL import ImageOps
+
     image.seek(0)
     upright = ImageOps.exif_transpose(image)
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
@@ -167,6 +175,8 @@ def _variant_sizes(
 
 
 def _scaled(image: Image.Image, width: int, height: int) -> Image.Image:
+    from PIL import Image
+
     return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
@@ -191,6 +201,8 @@ def _variant_size(
 
 
 def _resized(image: Image.Image, use: Use, width: int, height: int) -> Image.Image:
+    from PIL import Image, ImageOps
+
     if use.crop:
         return ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS, centering=(0.5, 0.4))
     if (width, height) == image.size:
