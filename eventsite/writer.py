@@ -122,7 +122,7 @@ class SiteWriter:
         self.created = 0  # files written into the staging folder
         if not self.in_place:
             self._guard(self._make_staging)
-        self.folders = _Folders(self.root)
+        self.folders = _Folders(self.root, fresh=not self.in_place)
 
     def write(self, rel: str, data: bytes) -> None:
         """Write one output file (or leave it alone when its bytes are already there)."""
@@ -234,10 +234,11 @@ class SiteWriter:
 class _Folders:
     """Output paths -> targets; each parent folder is created and checked once, not per file."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, fresh: bool = False) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.checked: set[Path] = set()
+        self.fresh = fresh  # a folder this build made: nothing in it was planted by anyone
 
     def target(self, rel: str) -> Path:
         target = _lexical_target(self.root, rel)
@@ -250,7 +251,7 @@ class _Folders:
             if not parent.resolve().is_relative_to(self.real_root):
                 raise OutputError(f"refusing to write outside the output folder: {rel!r}")
             self.checked.add(parent)
-        if target.is_symlink():
+        if not self.fresh and target.is_symlink():
             target.unlink()  # never write through a link planted in the output
         return target
 
