@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import jinja2
+import markdown
 import nh3
 import pytest
 from conftest import SAMPLE
@@ -20,7 +21,12 @@ from eventsite import urls
 from eventsite.build import load_graph
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
-from eventsite.model.text import SANITISER_OPTIONS, _sanitiser, has_visible_text
+from eventsite.model.text import (
+    SANITISER_OPTIONS,
+    _markdown_converter,
+    _sanitiser,
+    has_visible_text,
+)
 from eventsite.render import filters
 from eventsite.render.fragments import FragmentExtension, reset_fragments
 from eventsite.render.pages import plan_pages
@@ -174,3 +180,19 @@ def test_visible_text_check_matches_removing_the_invisible_parts(value: str) -> 
 @given(st.one_of(st.sampled_from(MARKUP_PAYLOADS + URL_PAYLOADS), st.text(max_size=60)))
 def test_the_reused_sanitiser_cleans_as_nh3_clean_does(value: str) -> None:
     assert _sanitiser()(value) == nh3.clean(value, **SANITISER_OPTIONS)
+
+
+_BY_NAME = markdown.Markdown(extensions=["nl2br", "sane_lists"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["* ", "1. ", "- ", "**b**", "_i_", "`c`", "# h", "[a](http://x)", "\n", "x "]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_markdown_converter_made_of_extension_objects_converts_as_by_name(text: str) -> None:
+    assert _markdown_converter().reset().convert(text) == _BY_NAME.reset().convert(text)
