@@ -116,6 +116,11 @@ def test_unhashable_values_render_every_time() -> None:
     assert fragment.render(y=shown) == "[1, 2]"
 
 
+def test_an_undefined_with_value_renders_as_an_include_would() -> None:
+    _, fragment = _pair("{% FRAGMENT 'inner.html' WITH z=nothing %}")
+    assert fragment.render(y="a") == "a"
+
+
 def test_reset_forgets_the_markup() -> None:
     env = _environment({"page.html": "{% fragment 'inner.html' %}"})
     env.globals["y"] = "old"

@@ -69,7 +69,7 @@ class FragmentExtension(Extension):
         key = self._key(context, name, variables)
         try:
             entry = self._markup.get(key) if key is not None else None
-        except TypeError:  # an unhashable value
+        except (TypeError, jinja2.UndefinedError):  # unhashable, or an undefined `with` value
             key, entry = None, None
         if entry is None:
             entry = self._make(context, name, variables)
