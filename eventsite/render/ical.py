@@ -41,9 +41,12 @@ def calendar_files(
     render_event = render_event or vevent
     events = {session.id: render_event(view, session, stamp) for session in sessions}
 
+    header = _HeaderMaker(view)
+
     def calendar_for(name: str, members: Iterable[Session]) -> bytes:
         blocks = [events[s.id] for s in members if s.id in events]  # unscheduled: none
-        return calendar(view, f"{name} · {view.event.name}" if name else view.event.name, blocks)
+        title = f"{name} · {view.event.name}" if name else view.event.name
+        return (header(title) + "".join(blocks) + "END:VCALENDAR" + CRLF).encode("utf-8")
 
     files = {urls.ICAL: calendar_for("", sessions)}
     files.update({urls.session_ical_path(s): calendar_for(s.title, [s]) for s in sessions})
@@ -71,18 +74,21 @@ def calendar_stamp(view: SiteView) -> datetime:
 
 def calendar(view: SiteView, name: str, events: Iterable[str]) -> bytes:
     """One VCALENDAR around already rendered VEVENT blocks."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{escape_text(PRODID)}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-    ]
-    if view.event.tz_name:
-        lines.append(f"X-WR-TIMEZONE:{escape_text(view.event.tz_name)}")
-    header = "".join(fold(line) + CRLF for line in lines)
-    return (header + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+    return (_HeaderMaker(view)(name) + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+
+
+class _HeaderMaker:
+    """A VCALENDAR's opening lines; only the name differs between one site's calendars."""
+
+    def __init__(self, view: SiteView) -> None:
+        start = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{escape_text(PRODID)}"]
+        start += ["CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+        end = [f"X-WR-TIMEZONE:{escape_text(view.event.tz_name)}"] if view.event.tz_name else []
+        self._start = "".join(fold(line) + CRLF for line in start)
+        self._end = "".join(fold(line) + CRLF for line in end)
+
+    def __call__(self, name: str) -> str:
+        return self._start + fold(f"X-WR-CALNAME:{escape_text(name)}") + CRLF + self._end
 
 
 def vevent(view: SiteView, session: Session, stamp: datetime) -> str:

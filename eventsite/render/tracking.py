@@ -432,6 +432,11 @@ _OPAQUE = itertools.count()
 
 def encode(value: object) -> object:
     """A hashable, comparable description of a value; entities become references."""
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls is list or cls is tuple:  # the common containers, without the checks below
+        return tuple([item if type(item) in _PLAIN else encode(item) for item in value])  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is _NOT_THERE:
