@@ -81,6 +81,7 @@ class _Data:
     feeds: dict[str, bytes]
     issues: IssueLog
     fields: EntityFields  # of the view's entities, to find what the next load changed
+    changed: set[DepKey]  # keys `fields` covers that changed since the load before
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,6 @@ class _State:
     templates: TemplateDigests
     static: dict[str, bytes]
     records: dict[str, _PageRecord]
-    fields: EntityFields
     digests: dict[DepKey, Digest]  # of the records' `others`
     files: dict[str, bytes]
 
@@ -210,9 +210,11 @@ class Rebuilder:
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
         fields = EntityFields(view)
+        previous = self._state.data.fields if self._state else None
+        changed = fields.changed_since(previous) if previous else set()
         self._formats.use(fields)
         feeds = other_files(view, pages, self._formats)
-        return _Data(graph, view, pages, dict(media.files), feeds, issues, fields)
+        return _Data(graph, view, pages, dict(media.files), feeds, issues, fields, changed)
 
     def _render(
         self,
@@ -236,7 +238,7 @@ class Rebuilder:
         )
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
-        changed = _changed_keys(previous, fields, digests) if previous else set()
+        changed = _changed_keys(previous, data, digests) if previous else set()
         for page in data.pages:
             signature = page_signature(page)
             old = previous.records.get(page.path) if previous else None
@@ -257,7 +259,6 @@ class Rebuilder:
             templates=templates,
             static=static,
             records=records,
-            fields=fields,
             digests={key: digests.digest(key) for key in wanted},
             files=files,
         )
@@ -300,9 +301,9 @@ class Rebuilder:
         self._disk_in_sync = True
 
 
-def _changed_keys(previous: _State, fields: EntityFields, digests: Fingerprints) -> set[DepKey]:
+def _changed_keys(previous: _State, data: _Data, digests: Fingerprints) -> set[DepKey]:
     """The inputs read by the last build whose value is different now."""
-    changed = fields.changed_since(previous.fields)
+    changed = set() if data is previous.data else set(data.changed)
     changed.update(key for key, old in previous.digests.items() if digests.digest(key) != old)
     return changed
 

@@ -323,11 +323,17 @@ class EntityFields:
         return len(key) == 2 or (len(key) == 3 and field_position(type(entity), key[2]) is not None)
 
     def changed_since(self, old: EntityFields) -> set[DepKey]:
-        """The covered keys of `old` whose value differs here (or whose entity is gone)."""
+        """The covered keys of `old` whose value differs here (or whose entity is gone).
+
+        Unchanged entities take over `old`'s tuples, so that keys built of them (see
+        `calendar_cache.FormatCache`) compare by identity instead of item by item.
+        """
         changed: set[DepKey] = set()
+        fields = self.fields
         for key, before in old.fields.items():
-            after = self.fields.get(key)
+            after = fields.get(key)
             if after == before:
+                fields[key] = before
                 continue
             changed.add(key)
             names = _field_names(type(old.entities[key]))
