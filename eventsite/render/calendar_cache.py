@@ -48,6 +48,7 @@ class FormatCache:
 class CalendarCache:
     def __init__(self) -> None:
         self._events: dict[str, tuple[object, str]] = {}
+        self._calendars: ical.CalendarMemo = {}
         self.reused = 0  # VEVENTs reused by the last call
 
     def calendar_files(
@@ -69,6 +70,6 @@ class CalendarCache:
             made[session.id] = (key, block)
             return block
 
-        files = ical.calendar_files(view, render_event)
+        files = ical.calendar_files(view, render_event, self._calendars)
         self._events = made
         return files
