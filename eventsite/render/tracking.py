@@ -50,6 +50,8 @@ ENTITY_KINDS: dict[type, str] = {
     Sponsor: "sponsor",
     Day: "day",
 }
+# entity kinds keyed by `.id` (all but days): `entity_key` inlined where it is hot
+_ID_KINDS = {cls: kind for cls, kind in ENTITY_KINDS.items() if kind != "day"}
 # SiteView mappings looked up by entity id: a lookup depends on that one entry only
 KEYED_MAPPINGS = {"photos": "photo", "logos": "logo", "audio": "audio"}
 _MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items()}
@@ -146,6 +148,12 @@ class TrackingEnvironment(jinja2.Environment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         cls = type(obj)
+        kind = _ID_KINDS.get(cls)
+        keys = self.recorder.keys
+        if kind is not None:  # the common case, inlined: a session's or speaker's attribute
+            if keys is not None:
+                keys.add((kind, obj.id, attribute))
+            return super().getattr(obj, attribute)
         if cls is SiteView:
             return self._site_attribute(obj, attribute)
         if cls is EventGraph:
@@ -198,9 +206,14 @@ def _recording(function: Callable[..., Any], recorder: Recorder) -> Callable[...
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if recorder.keys is not None:
+        keys = recorder.keys
+        if keys is not None:
             for value in itertools.chain(args, kwargs.values()):
-                recorder.note_object(value)
+                kind = _ID_KINDS.get(type(value))
+                if kind is not None:  # inlined `note_object` for the common case
+                    keys.add((kind, value.id))
+                elif type(value) not in _PLAIN:
+                    recorder.note_object(value)
         return function(*args, **kwargs)
 
     wrapper._eventsite_recording = True  # type: ignore[attr-defined]
