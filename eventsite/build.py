@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
+from eventsite.filestore import FileStore
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
@@ -49,6 +50,7 @@ class BuildOptions:
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
     jobs: int | None = None  # render processes; None: one per core for large sites
+    file_store: FileStore | None = None  # output files kept between builds, linked into sites
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ def build(options: BuildOptions) -> BuildReport:
         watch.lap("render")
         audit.enforce(files, raw.documents, options.publish_fields)
         watch.lap("audit")
-        stats: WriteStats = write_site(options.output, files, static)
+        stats: WriteStats = write_site(options.output, files, static, options.file_store)
     else:
         privacy_audit = partial(
             audit.enforce, documents=raw.documents, publish=options.publish_fields
@@ -167,7 +169,7 @@ def render_and_write(
     Nothing is visible before `writer.finish()`, so `check` (the privacy audit) still sees the
     whole site, read back, before it is put in place; if it raises, nothing was written.
     """
-    writer = SiteWriter(options.output)
+    writer = SiteWriter(options.output, options.file_store)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
