@@ -218,7 +218,7 @@ def other_files(
     )
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
-    files.update(changes.change_files(view))
+    files.update(changes.change_files(view, cache.changes if cache else None))
     return files
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLE
 
-from eventsite import urls
+from eventsite import history, urls
 from eventsite.build import load_graph, other_files
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
@@ -24,11 +24,16 @@ from eventsite.render.view import SiteView, build_view
 Edit = Callable[[dict[str, Any]], None]
 
 
-def _load(root: Path, base_url: str | None) -> SiteView:
+def _load(root: Path, base_url: str | None, history_dir: Path | None = None) -> SiteView:
+    """The view a build makes; with `history_dir`, compared with the history kept there."""
     issues = IssueLog()
     raw, graph = load_graph(str(root), issues)
     media = MediaResolver(raw.media, issues, resize=False)
-    return build_view(graph, media, urls.BaseUrl.parse(base_url))
+    view = build_view(graph, media, urls.BaseUrl.parse(base_url))
+    if history_dir is not None:
+        update = history.update_history(graph, view.event_key, None, history_dir, issues)
+        view.history = update.history
+    return view
 
 
 def _edit(root: Path, name: str, change: Callable[[Any], None]) -> None:
@@ -87,19 +92,27 @@ EDITS: list[tuple[str, Callable[[Any], None]]] = [
 @pytest.mark.parametrize("base_url", [None, "https://conf.example.org/2026/"])
 def test_kept_pieces_give_the_files_a_clean_build_makes(tmp_path: Path, base_url: str) -> None:
     root = Path(shutil.copytree(SAMPLE, tmp_path / "export"))
+    published = tmp_path / "published"
+    published.mkdir()
     cache = FormatCache()
     previous: EntityFields | None = None
     for name, change in [("sessions", lambda data: None), *EDITS]:
         _edit(root, name, change)
-        view = _load(root, base_url)
+        view = _load(root, base_url, published)
         pages = plan_pages(view)
         fields = EntityFields(view)
         if previous is not None:
             fields.changed_since(previous)
         cache.use(fields)
-        assert other_files(view, pages, cache) == other_files(view, pages), change.__name__
+        files = other_files(view, pages, cache)
+        assert files == other_files(view, pages), change.__name__
+        assert urls.CHANGES_JSON in files
+        if previous is None:  # later builds record their changes against this one
+            (published / urls.CHANGES_JSON).write_bytes(files[urls.CHANGES_JSON])
         previous = fields
-    assert cache.frab.reused > 0 and cache.search.reused > 0 and cache.calendars.reused > 0
+    assert json.loads(files[urls.CHANGES_JSON])["changes"]
+    reused = (cache.frab, cache.search, cache.calendars, cache.changes)
+    assert all(part.reused > 0 for part in reused)
 
 
 def test_a_title_edit_changes_one_session_and_its_title_only(tmp_path: Path) -> None:

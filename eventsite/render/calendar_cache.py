@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from eventsite.model.entities import Session
-from eventsite.render import frab, ical, search
+from eventsite.render import changes, frab, ical, search
 from eventsite.render.tracking import EntityFields, encode, encode_fields, entity_key
 from eventsite.render.view import SiteView
 
@@ -27,6 +27,7 @@ class FormatCache:
         self.calendars = CalendarCache()
         self.frab = frab.FrabCache(self.session_key)
         self.search = search.SearchCache(self.session_key)
+        self.changes = changes.SnapshotCache()
 
     def use(self, fields: EntityFields) -> None:
         """Describe sessions by this build's entity fields from now on."""
