@@ -69,7 +69,12 @@ def entity_key(obj: object) -> DepKey | None:
     kind = ENTITY_KINDS.get(type(obj))
     if kind is None:
         return _SINGLE_KEYS.get(type(obj))
-    return (kind, obj.date.isoformat()) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
+    return (kind, _iso_date(obj.date)) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(day: date) -> str:
+    return day.isoformat()
 
 
 class Recorder:
@@ -455,7 +460,7 @@ def encode(value: object) -> object:
     if cls in _PLAIN:
         return value
     if cls is list or cls is tuple:  # the common containers, without the checks below
-        return tuple([item if type(item) in _PLAIN else encode(item) for item in value])  # type: ignore[attr-defined]
+        return tuple([item if type(item) in _PLAIN else _encode_item(item) for item in value])  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is _NOT_THERE:
@@ -480,6 +485,12 @@ def encode(value: object) -> object:
             return ("ref", type(value).__name__)
         return encode_fields(value)
     return ("opaque", type(value).__name__, next(_OPAQUE))  # never equal: always re-render
+
+
+def _encode_item(item: object) -> object:
+    """`encode` of a list item, with the common entity reference first."""
+    kind = _ID_KINDS.get(type(item))
+    return ("ref", kind, item.id) if kind is not None else encode(item)  # type: ignore[attr-defined]
 
 
 def fingerprint_of(value: object) -> Digest:
