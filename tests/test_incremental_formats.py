@@ -15,10 +15,11 @@ from eventsite import history, urls
 from eventsite.build import load_graph, other_files
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
+from eventsite.model.entities import Session, Speaker
 from eventsite.render import frab
 from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import plan_pages
-from eventsite.render.tracking import EntityFields
+from eventsite.render.tracking import EntityFields, _reads_only, own_properties
 from eventsite.render.view import SiteView, build_view
 
 Edit = Callable[[dict[str, Any]], None]
@@ -140,3 +141,23 @@ def test_frab_json_with_the_slot_marker_in_the_data_is_made_whole(
     cache = frab.FrabCache(lambda session: session.id)
     assert frab.frab_json(view, cache) == frab.frab_json(view)
     assert frab.frab_xml(view, cache) == frab.frab_xml(view)
+
+
+def _title_upper(self: Any) -> str:
+    return str(self.title).upper()
+
+
+def _track_name(self: Any) -> str:
+    return str(self.track.name)
+
+
+def _handed_on(self: Any) -> str:
+    return str(self)
+
+
+def test_properties_count_as_fields_only_when_they_read_own_plain_fields() -> None:
+    assert {"abstract", "duration_minutes", "is_public"} <= own_properties(Session)
+    assert own_properties(Speaker) == {"bio"}
+    assert _reads_only(_title_upper, {"title"})
+    assert not _reads_only(_track_name, {"title"})  # a linked entity: not covered
+    assert not _reads_only(_handed_on, {"title", "track"})  # `self` handed to other code

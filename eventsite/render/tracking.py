@@ -18,6 +18,7 @@ input makes its pages render every time: slower, never stale.
 from __future__ import annotations
 
 import dataclasses
+import dis
 import functools
 import itertools
 import operator
@@ -338,7 +339,12 @@ class EntityFields:
         entity = self.entities.get(key[:2])
         if entity is None:
             return False
-        return len(key) == 2 or (len(key) == 3 and field_position(type(entity), key[2]) is not None)
+        if len(key) == 2:
+            return True
+        cls = type(entity)
+        return len(key) == 3 and (
+            field_position(cls, key[2]) is not None or key[2] in own_properties(cls)
+        )
 
     def changed_since(self, old: EntityFields) -> set[DepKey]:
         """The covered keys of `old` whose value differs here (or whose entity is gone).
@@ -354,7 +360,13 @@ class EntityFields:
                 fields[key] = before
                 continue
             changed.add(key)
-            names = _field_names(type(old.entities[key]))
+            entity = old.entities[key]
+            cls = type(entity)
+            names = _field_names(cls)
+            now = self.entities.get(key) if after is not None else None
+            for name in own_properties(cls):  # only a changed entity's: compare the values
+                if now is None or encode(getattr(entity, name)) != encode(getattr(now, name)):
+                    changed.add((*key, name))
             if after is None or after[0] != before[0]:
                 changed.update((*key, name) for name in names)
             else:
@@ -442,6 +454,53 @@ def _field_getter(cls: type) -> Callable[[object], tuple[object, ...]]:
     if len(names) == 1:  # attrgetter of one name returns the value, not a tuple
         return lambda entity: (getattr(entity, names[0]),)
     return operator.attrgetter(*names)
+
+
+@functools.cache
+def own_properties(cls: type) -> frozenset[str]:
+    """Properties of an entity class whose value follows from the entity's own fields alone.
+
+    Decided from the getter's bytecode, conservatively: `self` is only ever used to read a
+    field that links to no other entity, and the getter makes no nested function. Such a
+    property can only change when the entity's `encode_fields` does.
+    """
+    if cls not in ENTITY_KINDS or cls is Day:
+        return frozenset()
+    plain_fields = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if not any(name in str(f.type) for name in _ENTITY_CLASS_NAMES)
+    }
+    found = set()
+    for name, value in vars(cls).items():
+        getter = value.fget if isinstance(value, property) else None
+        if getter is not None and _reads_only(getter, plain_fields):
+            found.add(name)
+    return frozenset(found)
+
+
+def _reads_only(getter: Callable[..., Any], fields: set[str]) -> bool:
+    code = getter.__code__
+    if code.co_argcount != 1 or any(isinstance(c, type(code)) for c in code.co_consts):
+        return False
+    self_name = code.co_varnames[0]
+    instructions = [i for i in dis.get_instructions(getter) if i.opname != "CACHE"]
+    for index, instruction in enumerate(instructions):
+        argval = instruction.argval
+        if self_name not in (argval if isinstance(argval, tuple) else (argval,)):
+            continue
+        if instruction.opname not in _PLAIN_LOADS:  # stored, deleted, loaded with another...
+            return False
+        following = instructions[index + 1] if index + 1 < len(instructions) else None
+        if following is None or following.opname != "LOAD_ATTR" or following.argval not in fields:
+            return False
+    return True
+
+
+_PLAIN_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"})
+
+
+_ENTITY_CLASS_NAMES = ("Session", "Speaker", "Track", "Room", "SessionType", "Sponsor", "Day")
 
 
 @functools.cache
