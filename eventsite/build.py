@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
@@ -29,6 +30,9 @@ from eventsite.render.view import SiteView, build_view
 from eventsite.sources import RawExport, is_url, open_source
 from eventsite.sources.api import ApiOptions
 from eventsite.writer import SiteWriter, WriteStats, check_output_dir, write_site
+
+if TYPE_CHECKING:
+    from eventsite.render.calendar_cache import FormatCache
 
 
 @dataclass(slots=True)
@@ -198,23 +202,23 @@ def render_site(
 
 
 def other_files(
-    view: SiteView,
-    pages: list[PageSpec],
-    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+    view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
 ) -> dict[str, bytes]:
     """The files that are not HTML pages: calendars, schedule exports, sitemap, change history.
 
-    `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
+    With a `cache` (`eventsite serve`), the per-session pieces of unchanged sessions are reused.
     """
     from eventsite.render import changes, frab, ical, search, sitemap
 
-    files = dict((calendar_files or ical.calendar_files)(view))
-    files[urls.FRAB_XML] = frab.frab_xml(view)
-    files[urls.FRAB_JSON] = frab.frab_json(view)
-    files[urls.SEARCH_INDEX] = search.search_index(view.graph.sessions)
+    files = dict(cache.calendar_files(view) if cache else ical.calendar_files(view))
+    files[urls.FRAB_XML] = frab.frab_xml(view, cache.frab if cache else None)
+    files[urls.FRAB_JSON] = frab.frab_json(view, cache.frab if cache else None)
+    files[urls.SEARCH_INDEX] = search.search_index(
+        view.graph.sessions, cache.search if cache else None
+    )
     indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
     files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
-    files.update(changes.change_files(view))
+    files.update(changes.change_files(view, cache.changes if cache else None))
     return files
 
 
