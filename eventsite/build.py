@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from eventsite import audit, history, linkcheck, urls
@@ -138,9 +137,7 @@ def build(options: BuildOptions) -> BuildReport:
         watch.lap("audit")
         stats: WriteStats = write_site(options.output, files, static)
     else:
-        privacy_audit = partial(
-            audit.enforce, documents=raw.documents, publish=options.publish_fields
-        )
+        privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
         stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
@@ -156,25 +153,30 @@ def render_and_write(
     theme: Theme,
     media_files: dict[str, bytes],
     lap: Callable[[str], None] = lambda stage: None,
-    check: Callable[[dict[str, bytes]], None] = lambda files: None,
+    privacy_audit: audit.SiteAudit | None = None,
 ) -> WriteStats:
     """Stages 6-7: render every file and write it as soon as it is made (pages in parallel).
 
-    Nothing is visible before `writer.finish()`, so `check` (the privacy audit) still sees the
-    whole site, read back, before it is put in place; if it raises, nothing was written.
+    The privacy audit scans each file as it is made, in the process that made it; nothing is
+    visible before `writer.finish()`, so if the audit finds anything, nothing was written.
     """
     writer = SiteWriter(options.output)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
         extra = lambda: other_files(view, pages)  # noqa: E731
-        render_pages(renderer, pages, writer, jobs, extra, options.progress)
+        render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
         for path, data in sorted(media_files.items()):
             writer.write(path, data)
+            if privacy_audit is not None:
+                privacy_audit.scan(path, data)
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)
+            if privacy_audit is not None:
+                privacy_audit.scan(path, source.read_bytes() if audit.reads_contents(path) else b"")
         lap("render")
-        check(writer.read_back(audit.reads_contents))
+        if privacy_audit is not None:
+            privacy_audit.enforce()
         lap("audit")
         return writer.finish()
     finally:
