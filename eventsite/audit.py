@@ -212,15 +212,20 @@ def _message(findings: list[Finding]) -> str:
 
 def index_input(documents: Mapping[str, Any]) -> _InputIndex:
     index = _InputIndex()
+    sources: dict[tuple[str, str], Source] = {}
     for document, key, raw in _strings(documents):
-        source = Source(document, key)
+        source = sources.get((document, key))
+        if source is None:
+            source = sources[document, key] = Source(document, key)
         value = _unescape(raw)
-        for match in _email_matches(value):
-            index.emails.setdefault(match.group().casefold(), set()).add(source)
-        for match in _number_runs(value):
-            digits = only_digits(match.group())
-            if len(digits) >= MIN_PHONE_DIGITS:
-                index.phones.setdefault(digits, set()).add(source)
+        if "@" in value:
+            for match in _email_matches(value):
+                index.emails.setdefault(match.group().casefold(), set()).add(source)
+        if len(value) >= MIN_PHONE_DIGITS:
+            for match in _number_runs(value):
+                digits = only_digits(match.group())
+                if len(digits) >= MIN_PHONE_DIGITS:
+                    index.phones.setdefault(digits, set()).add(source)
         if source.private and len(value.strip()) >= MIN_PRIVATE_TEXT_CHARS:
             words = tuple(w.casefold() for w in _WORD.findall(value))
             if len(words) >= MIN_PRIVATE_TEXT_WORDS:
@@ -235,16 +240,21 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
 
 def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(document, kebab-case key, value) for every string or number under a key, any depth."""
+    keys: dict[object, str] = {}  # JSON keys repeat in every object
     for document, root in documents.items():
         stack: list[tuple[str, Any]] = [("", root)]
         while stack:
             key, value = stack.pop()
-            if isinstance(value, Mapping):
-                stack.extend((str(k).lower().replace("_", "-"), v) for k, v in value.items())
+            if isinstance(value, str):  # the concrete types first: isinstance of an ABC is slow
+                yield document, key, value
+            elif isinstance(value, dict | Mapping):
+                for k, v in value.items():
+                    name = keys.get(k) if isinstance(k, str) else None
+                    if name is None:
+                        name = keys[k] = str(k).lower().replace("_", "-")
+                    stack.append((name, v))
             elif isinstance(value, list):
                 stack.extend((key, item) for item in value)
-            elif isinstance(value, str):
-                yield document, key, value
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 yield document, key, str(value)
 
