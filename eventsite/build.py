@@ -164,7 +164,7 @@ def render_and_write(
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
-        extra = lambda: other_files(view, pages)  # noqa: E731
+        extra = other_file_parts(view, pages)
         render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
         for path, data in sorted(media_files.items()):
             writer.write(path, data)
@@ -206,16 +206,32 @@ def other_files(
 
     `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
     """
+    files: dict[str, bytes] = {}
+    for part in other_file_parts(view, pages, calendar_files):
+        files.update(part())
+    return files
+
+
+def other_file_parts(
+    view: SiteView,
+    pages: list[PageSpec],
+    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+) -> list[Callable[[], dict[str, bytes]]]:
+    """`other_files` in parts, biggest first: each can be made, written and let go on its own."""
     from eventsite.render import changes, frab, ical, search, sitemap
 
-    files = dict((calendar_files or ical.calendar_files)(view))
-    files[urls.FRAB_XML] = frab.frab_xml(view)
-    files[urls.FRAB_JSON] = frab.frab_json(view)
-    files[urls.SEARCH_INDEX] = search.search_index(view.graph.sessions)
-    indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
-    files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
-    files.update(changes.change_files(view))
-    return files
+    def sitemap_file() -> dict[str, bytes]:
+        indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
+        return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
+
+    return [
+        lambda: dict((calendar_files or ical.calendar_files)(view)),
+        lambda: {urls.FRAB_XML: frab.frab_xml(view)},
+        lambda: {urls.FRAB_JSON: frab.frab_json(view)},
+        lambda: {urls.SEARCH_INDEX: search.search_index(view.graph.sessions)},
+        sitemap_file,
+        lambda: changes.change_files(view),
+    ]
 
 
 def fail_if_strict(issues: IssueLog, strict: bool) -> None:

@@ -46,23 +46,24 @@ def render_pages(
     pages: Sequence[PageSpec],
     writer: SiteWriter,
     jobs: int = 1,
-    other_files: Callable[[], dict[str, bytes]] | None = None,
+    other_files: Sequence[Callable[[], dict[str, bytes]]] = (),
     progress: Progress | None = None,
     site_audit: SiteAudit | None = None,
 ) -> None:
-    """Render every page (and `other_files`) and hand it to `writer`, on `jobs` processes.
+    """Render every page (and the files each of `other_files` makes) and hand it to `writer`,
+    on `jobs` processes.
 
     `site_audit` scans each file in the process that made it, while it is still in memory;
     the workers hand their findings back with the list of what they wrote.
 
-    The work is cut into tasks: the other files first (one task, the biggest), then chunks of
+    The work is cut into tasks: the other files first (a task per part), then chunks of
     pages. The task numbers wait in a pipe that every process reads from, four bytes at a
     time (reads that small are atomic), so whoever is free takes the next task.
     """
     out = _Output(writer, site_audit)
     tasks: list[Callable[[], None]] = []
-    if other_files is not None:
-        tasks.append(lambda: _write_all(other_files(), out))
+    for make in other_files:
+        tasks.append(lambda make=make: _write_all(make(), out))  # type: ignore[misc]
     if jobs <= 1 or len(pages) < 2:
         with (progress or Progress()).task("pages", len(pages)) as bar:
             _render_share(renderer, pages, out, bar)
