@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
+from eventsite.filestore import FileStore
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
@@ -44,6 +45,7 @@ class BuildOptions:
     previous: str | None = None  # site folder, file or URL with the previous change history
     check_links: bool = False
     jobs: int | None = None  # render processes; None: one per core for large sites
+    file_store: FileStore | None = None  # output files kept between builds, linked into sites
 
 
 @dataclass(slots=True)
@@ -135,7 +137,7 @@ def build(options: BuildOptions) -> BuildReport:
         watch.lap("render")
         audit.enforce(files, raw.documents, options.publish_fields)
         watch.lap("audit")
-        stats: WriteStats = write_site(options.output, files, static)
+        stats: WriteStats = write_site(options.output, files, static, options.file_store)
     else:
         privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
         stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
@@ -160,7 +162,7 @@ def render_and_write(
     The privacy audit scans each file as it is made, in the process that made it; nothing is
     visible before `writer.finish()`, so if the audit finds anything, nothing was written.
     """
-    writer = SiteWriter(options.output)
+    writer = SiteWriter(options.output, options.file_store)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)

@@ -219,6 +219,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print_report(report, quiet=args.quiet, verbose=args.verbose)
         pipeline.fail_if_strict(report.issues, args.strict)
         return EXIT_OK
+    from eventsite.filestore import FileStore
+
     remote = remote_media(args)
     options = pipeline.BuildOptions(
         source=source,
@@ -231,6 +233,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         api=api,
         fetch_remote=remote,
         media_cache=remote.cache,
+        file_store=FileStore(remote.cache.root / "files"),
         progress=for_terminal(quiet=args.quiet),
         previous=args.previous,
         check_links=args.check_links,

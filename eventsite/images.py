@@ -2,8 +2,8 @@
 
 Every image, local or remote, is opened with Pillow (restricted to raster formats browsers
 show), checked against a pixel limit, turned upright, stripped of metadata (EXIF can hold GPS
-positions) and re-encoded at one size per display density. Each variant is written as WebP
-when that is smaller than the classic format (JPEG, or PNG for transparent images).
+positions) and re-encoded at one size per display density. A use's variants are written as WebP when that
+is smaller, at 1x, than the classic format (JPEG, or PNG for transparent images).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:  # Pillow is imported on first use: a warm build never decodes an image
+    from PIL import Image
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -20,7 +22,7 @@ WEBP_QUALITY = 80
 WEBP_METHOD = 2  # half the encoding time of the default 4, for about 4 % more bytes
 JPEG_QUALITY = 85
 MIN_EXTRA_DENSITY = 1.25  # a 2x variant less than 1.25x the 1x one is not worth a file
-PIPELINE_VERSION = "2"  # bump when output bytes change for the same input
+PIPELINE_VERSION = "3"  # bump when output bytes change for the same input
 
 
 class BadImage(ValueError):
@@ -74,6 +76,8 @@ def open_image(
 
     With `needed`, a JPEG is decoded at the smallest scale that still covers that size.
     """
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -95,6 +99,8 @@ def open_image(
 
 def identify(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[str, int, int]:
     """Format and size from the header alone (cheap); raises BadImage like `open_image`."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
             fmt, (width, height) = str(image.format), image.size
@@ -124,6 +130,8 @@ def _largest_need(uses: tuple[Use, ...]) -> tuple[int, int]:
 
 def _normalised(image: Image.Image) -> Image.Image:
     """Upright, first frame only, RGB or RGBA, no metadata."""
+    from PIL import ImageOps
+
     image.seek(0)
     upright = ImageOps.exif_transpose(image)
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
@@ -135,15 +143,41 @@ def _normalised(image: Image.Image) -> Image.Image:
 
 
 def _render_use(image: Image.Image, use: Use) -> Rendition:
+    """The variants of one use: the largest is resized from the source and the smaller ones
+    from it (a fraction of the pixels to read); the format is chosen on the 1x variant."""
     css_width, css_height = display_size(image.size, use)
-    variants: list[Encoded] = []
-    for density in use.densities:
-        width, height = _variant_size(image.size, use, css_width, css_height, density)
-        real_density = round(width / css_width, 2)
-        if variants and real_density < variants[-1].density * MIN_EXTRA_DENSITY:
-            continue
-        variants.append(_encode(_resized(image, use, width, height), real_density))
+    sizes = _variant_sizes(image.size, use, css_width, css_height)
+    largest = _resized(image, use, *sizes[-1][:2])
+    scaled = [
+        largest if (width, height) == largest.size else _scaled(largest, width, height)
+        for width, height, _ in sizes
+    ]
+    first = _encode(scaled[0], sizes[0][2])
+    variants = [first] + [
+        _encode(variant, density, first.extension)
+        for variant, (_, _, density) in zip(scaled[1:], sizes[1:], strict=True)
+    ]
     return Rendition(use.name, css_width, css_height, tuple(variants))
+
+
+def _variant_sizes(
+    size: tuple[int, int], use: Use, css_width: int, css_height: int
+) -> list[tuple[int, int, float]]:
+    """(width, height, density) of each variant worth a file, 1x first."""
+    sizes: list[tuple[int, int, float]] = []
+    for density in use.densities:
+        width, height = _variant_size(size, use, css_width, css_height, density)
+        real_density = round(width / css_width, 2)
+        if sizes and real_density < sizes[-1][2] * MIN_EXTRA_DENSITY:
+            continue
+        sizes.append((width, height, real_density))
+    return sizes
+
+
+def _scaled(image: Image.Image, width: int, height: int) -> Image.Image:
+    from PIL import Image
+
+    return image.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def display_size(size: tuple[int, int], use: Use) -> tuple[int, int]:
@@ -167,6 +201,8 @@ def _variant_size(
 
 
 def _resized(image: Image.Image, use: Use, width: int, height: int) -> Image.Image:
+    from PIL import Image, ImageOps
+
     if use.crop:
         return ImageOps.fit(image, (width, height), Image.Resampling.LANCZOS, centering=(0.5, 0.4))
     if (width, height) == image.size:
@@ -174,9 +210,14 @@ def _resized(image: Image.Image, use: Use, width: int, height: int) -> Image.Ima
     return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _encode(image: Image.Image, density: float) -> Encoded:
-    """The smaller of WebP and the classic format (JPEG, or PNG with transparency)."""
-    candidates = [_save(image, "WEBP"), _save(image, "PNG" if image.mode == "RGBA" else "JPEG")]
+def _encode(image: Image.Image, density: float, extension: str | None = None) -> Encoded:
+    """The smaller of WebP and the classic format (JPEG, or PNG with transparency), or the
+    format of `extension` when a smaller variant of the same use has chosen it already."""
+    classic = "PNG" if image.mode == "RGBA" else "JPEG"
+    if extension is not None:
+        data, extension = _save(image, "WEBP" if extension == ".webp" else classic)
+        return Encoded(data, extension, image.width, image.height, density)
+    candidates = [_save(image, "WEBP"), _save(image, classic)]
     data, extension = min(candidates, key=lambda c: len(c[0]))
     return Encoded(data, extension, image.width, image.height, density)
 

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from eventsite.errors import OutputError
+from eventsite.filestore import FileStore, write_file
 
 MARKER = ".eventsite-site"
 _T = TypeVar("_T")
@@ -64,12 +65,17 @@ def check_output_dir(out_dir: Path, protected: list[Path]) -> None:
         )
 
 
-def write_site(out_dir: Path, files: dict[str, bytes], copies: dict[str, Path]) -> WriteStats:
+def write_site(
+    out_dir: Path,
+    files: dict[str, bytes],
+    copies: dict[str, Path],
+    store: FileStore | None = None,
+) -> WriteStats:
     """Write generated files and copied static files (see `SiteWriter`)."""
     clash = files.keys() & copies.keys()
     if clash:
         raise OutputError(f"two outputs want the same path: {sorted(clash)[0]}")
-    writer = SiteWriter(out_dir)
+    writer = SiteWriter(out_dir, store)
     try:
         for rel in sorted(files):
             writer.write(rel, files[rel])
@@ -102,8 +108,10 @@ class SiteWriter:
     are renamed over them then, so a build that fails half-way leaves the site as it was.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, store: FileStore | None = None) -> None:
         self.out_dir = out_dir.absolute()
+        self.store = store  # new files are links to it when it holds (or takes) their bytes
+        self.finished = False
         marker = self.out_dir / MARKER
         self.in_place = marker.is_file() and not marker.is_symlink()
         self.staging = self.out_dir.with_name(f".{self.out_dir.name}.tmp-{os.getpid()}")
@@ -114,7 +122,7 @@ class SiteWriter:
         self.created = 0  # files written into the staging folder
         if not self.in_place:
             self._guard(self._make_staging)
-        self.folders = _Folders(self.root)
+        self.folders = _Folders(self.root, fresh=not self.in_place)
 
     def write(self, rel: str, data: bytes) -> None:
         """Write one output file (or leave it alone when its bytes are already there)."""
@@ -124,12 +132,16 @@ class SiteWriter:
         self.bytes += len(data)
         target = self.folders.target(rel)
         if not self.in_place:
-            self._guard(_write_new, target, data)
+            self._guard(self._create, target, data)
             self.created += 1
         elif self._guard(_differs, target, data):
             temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             self.pending.append((temp, target))
-            self._guard(_write_new, temp, data)
+            self._guard(self._create, temp, data)
+
+    def _create(self, target: Path, data: bytes) -> None:
+        if self.store is None or not self.store.place(target, data):
+            write_file(target, data)
 
     def copy(self, rel: str, source: Path) -> None:
         self.write(rel, self._guard(source.read_bytes))
@@ -158,16 +170,25 @@ class SiteWriter:
     def finish(self) -> WriteStats:
         """Put the site in place: swap the new folder in, or remove what the site lost."""
         removed = self._guard(self._finish_in_place if self.in_place else self._swap_in)
+        self.finished = True
+        self._prune_store()
         stats = self.stats()
         return WriteStats(stats.files, stats.bytes, stats.written, removed)
 
     def abort(self) -> None:
         """Remove what `finish` did not put in place (all of it after a failure)."""
+        if self.finished:
+            return
         if not self.in_place:
             _remove(self.staging)
         for temp, _ in self.pending:
             if temp.is_file():
                 temp.unlink()
+        self._prune_store()  # objects only the failed site linked (it may be a privacy failure)
+
+    def _prune_store(self) -> None:
+        if self.store is not None:
+            self.store.prune()
 
     def _make_staging(self) -> None:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -197,23 +218,14 @@ class SiteWriter:
             raise OutputError(f"cannot write the site: {exc}", file=str(self.out_dir)) from None
 
 
-def _write_new(target: Path, data: bytes) -> None:
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
 class _Folders:
     """Output paths -> targets; each parent folder is created and checked once, not per file."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, fresh: bool = False) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.checked: set[Path] = set()
+        self.fresh = fresh  # a folder this build made: nothing in it was planted by anyone
 
     def target(self, rel: str) -> Path:
         target = _lexical_target(self.root, rel)
@@ -226,7 +238,7 @@ class _Folders:
             if not parent.resolve().is_relative_to(self.real_root):
                 raise OutputError(f"refusing to write outside the output folder: {rel!r}")
             self.checked.add(parent)
-        if target.is_symlink():
+        if not self.fresh and target.is_symlink():
             target.unlink()  # never write through a link planted in the output
         return target
 

@@ -146,3 +146,31 @@ def test_progress_is_plain_lines_off_a_terminal() -> None:
     assert len(lines) == 2
     quiet = io.StringIO()
     assert type(for_terminal(quiet=True, stream=quiet)) is Progress
+
+
+@pytest.mark.parametrize("role", ["speaker", "sponsor"])
+def test_variants_of_a_use_share_the_format_chosen_at_1x(role: str) -> None:
+    """The 2x variant is made from nothing but a larger copy of the 1x picture, in its format."""
+    from eventsite.images import _save
+
+    for source in (
+        photo(1200, 900),
+        encoded(Image.new("RGBA", (900, 300), (9, 99, 9, 120)), "PNG"),
+    ):
+        for use in renditions(source, role):
+            one_x = use.variants[0]
+            assert {v.extension for v in use.variants} == {one_x.extension}
+            assert [v.density for v in use.variants] == sorted(v.density for v in use.variants)
+            picture = decoded(one_x.data)
+            classic = "PNG" if picture.mode == "RGBA" else "JPEG"
+            sizes = {
+                ext: len(data) for data, ext in (_save(picture, "WEBP"), _save(picture, classic))
+            }
+            assert one_x.extension == min(sizes, key=sizes.__getitem__)
+            larger = decoded(use.variants[-1].data).convert(picture.mode)
+            assert larger.size[0] > picture.size[0]
+            shrunk = larger.resize(picture.size, Image.Resampling.LANCZOS)
+            difference = sum(
+                abs(a - b) for a, b in zip(shrunk.tobytes(), picture.tobytes(), strict=True)
+            )
+            assert difference / len(picture.tobytes()) < 8  # the same picture, not another crop

@@ -14,11 +14,20 @@ _BARE_DOMAIN = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]\S*)?",
 def get(record: Mapping[str, Any], *names: str) -> Any:
     """First present, non-empty value under any of `names`, each tried kebab and snake case."""
     for name in names:
-        for key in (name, name.replace("-", "_")):
+        for key in _KEY_STYLES.get(name) or _key_styles(name):
             value = record.get(key)
-            if value not in (None, ""):
+            if value is not None and value != "":
                 return value
     return None
+
+
+_KEY_STYLES: dict[str, tuple[str, ...]] = {}
+
+
+def _key_styles(name: str) -> tuple[str, ...]:
+    snake = name.replace("-", "_")
+    styles = _KEY_STYLES[name] = (name,) if snake == name else (name, snake)
+    return styles
 
 
 def text(value: Any) -> str:

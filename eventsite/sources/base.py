@@ -50,6 +50,8 @@ MAX_MEDIA_BYTES = 32 * 1024 * 1024
 MAX_STRING_CHARS = 100_000
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# a quote followed by more characters than a string may hold, none of them a quote
+_LONG_RUN = re.compile(f'"[^"]{{{MAX_STRING_CHARS + 1}}}')
 
 
 def normalise_media_path(value: str) -> str:
@@ -183,8 +185,9 @@ def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any |
             raise SourceError(f"file is larger than {MAX_JSON_BYTES // 2**20} MB", file=file)
         text = decode_text(data, file, issues)
         value = json.loads(text, strict=False)
-        if len(text) > MAX_STRING_CHARS or _SURROGATE_ESCAPE.search(text):
-            value = clean_strings(value, file, issues)
+        surrogates = _SURROGATE_ESCAPE.search(text) is not None
+        if surrogates or _may_hold_long_string(text):
+            value = clean_strings(value, file, issues, surrogates=surrogates)
         expected = EXPECTED_TYPES[name]
         # a JSON:API document ({"data": [...]}) is accepted here and unpacked later
         if not isinstance(value, expected) and not (isinstance(value, dict) and "data" in value):
@@ -211,7 +214,21 @@ def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any |
     return None
 
 
-def clean_strings(value: Any, file: str, issues: IssueLog) -> Any:
+def _may_hold_long_string(text: str) -> bool:
+    """Whether a string of this JSON text could be longer than MAX_STRING_CHARS.
+
+    Each character of a string takes at least one character of text between its quotes once
+    escaped quotes are counted as one character, so a scan anchored at quotes (linear, in C)
+    finds every long string; a false alarm only costs the walk over the parsed value.
+    """
+    if len(text) <= MAX_STRING_CHARS:
+        return False
+    if _LONG_RUN.search(text):
+        return True
+    return '\\"' in text and _LONG_RUN.search(text.replace('\\"', "x")) is not None
+
+
+def clean_strings(value: Any, file: str, issues: IssueLog, *, surrogates: bool = True) -> Any:
     """Replace lone surrogates (unencodable as UTF-8) and cut strings past MAX_STRING_CHARS."""
     cut = 0
     root = [value]
@@ -224,7 +241,7 @@ def clean_strings(value: Any, file: str, issues: IssueLog) -> Any:
             if isinstance(item, dict | list):
                 stack.append(item)
             elif isinstance(item, str):
-                cleaned = _clean_string(item)
+                cleaned = _clean_string(item, surrogates)
                 cut += len(cleaned) < len(item)
                 container[key] = cleaned
     if cut:
@@ -238,10 +255,10 @@ def clean_strings(value: Any, file: str, issues: IssueLog) -> Any:
     return root[0]
 
 
-def _clean_string(value: str) -> str:
+def _clean_string(value: str, surrogates: bool) -> str:
     if len(value) > MAX_STRING_CHARS:
         value = value[:MAX_STRING_CHARS]
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    return _LONE_SURROGATE.sub("\ufffd", value) if surrogates else value
 
 
 def _type_name(kind: type) -> str:

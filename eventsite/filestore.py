@@ -1,0 +1,115 @@
+"""A content-addressed store of output files in the cache folder, hard-linked into sites.
+
+Creating a file (a new inode) is the most expensive thing a build does on some disks: 0.3-0.7 ms
+of kernel time each on this project's VMs, against about 15 µs for a hard link. The store keeps
+one copy of every file a build wrote, named by a hash of its bytes, and the next build that
+makes the same bytes links that copy into the new site instead of creating a file.
+
+Objects are never changed once made: new bytes are a new object, so a site that links an
+object never changes under its readers. Before linking, the object's bytes are compared with
+the wanted ones, so an object changed through a site's link (an in-place edit of an output
+file) is replaced, never reused. Objects that no site links any more (link count 1) are removed
+at the end of every build. When the store cannot link (another file system, no hard links),
+it switches itself off and the writer creates files as before.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+
+def write_file(target: Path | str, data: bytes) -> None:
+    """Create (or truncate) `target` and write all of `data`."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+class FileStore:
+    """Output files by content hash, in one folder (`<cache>/files`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.enabled = True
+        self.linked = 0  # files placed by linking an object made by an earlier build
+        self.created = 0  # objects this process made
+
+    def place(self, target: Path, data: bytes) -> bool:
+        """Make `target` a link to the object holding `data`; False when the caller must write it.
+
+        `target` must not exist.
+        """
+        if not self.enabled:
+            return False
+        name = hashlib.blake2b(data, digest_size=20).hexdigest()
+        obj = os.path.join(self.root, name)
+        reused = _holds(obj, data)
+        try:
+            if not reused:
+                self._make_object(obj, data)
+            os.link(obj, target)
+        except (FileNotFoundError, FileExistsError):
+            return False  # pruned by a build running at the same time; a leftover target
+        except OSError as exc:
+            if exc.errno != errno.EMLINK:  # too many links to this object: only it is affected
+                self.enabled = False  # no hard links on this file system, or no cache folder
+            return False
+        if reused:
+            self.linked += 1
+        else:
+            self.created += 1
+        return True
+
+    def prune(self) -> int:
+        """Remove the objects no site links any more; returns how many."""
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_nlink == 1:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue  # removed by a build running at the same time, or not ours to remove
+        return removed
+
+    def _make_object(self, obj: str, data: bytes) -> None:
+        os.makedirs(self.root, exist_ok=True)
+        temp = f"{obj}.tmp-{os.getpid()}"
+        write_file(temp, data)
+        os.replace(temp, obj)  # never a half-written object, even with two builds at once
+
+
+def _holds(obj: str, data: bytes) -> bool:
+    """Whether the object exists with exactly `data` (it may have been edited through a link)."""
+    try:
+        fd = os.open(obj, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        if os.fstat(fd).st_size != len(data):
+            return False
+        return _read_all(fd, len(data)) == data
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)

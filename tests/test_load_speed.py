@@ -1,0 +1,55 @@
+"""The load stage's shortcuts never change what it finds: the long-string scan never misses a
+string past the limit, and the digit count never skips text holding a phone number."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventsite.model import contacts
+from eventsite.sources.base import MAX_STRING_CHARS, _may_hold_long_string
+
+# characters that stress JSON escaping: quotes, backslashes, controls, non-ASCII, surrogates
+TRICKY = st.sampled_from(['"', "\\", "\n", "x", "é", "\u2028", "\ud800", "\U0001f600", "/"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fill=TRICKY,
+    extra=st.integers(min_value=-3, max_value=3),
+    neighbours=st.lists(st.text(max_size=30), max_size=4),
+)
+def test_long_string_scan_never_misses_a_long_string(
+    fill: str, extra: int, neighbours: list[str]
+) -> None:
+    long = fill * (MAX_STRING_CHARS + extra)
+    for ensure_ascii in (True, False):
+        text = json.dumps({"a": neighbours, "b": [long, *neighbours]}, ensure_ascii=ensure_ascii)
+        if len(long) > MAX_STRING_CHARS:
+            assert _may_hold_long_string(text)
+
+
+def test_long_string_scan_lets_ordinary_documents_pass() -> None:
+    text = json.dumps([{"title": "A talk", "abstract": 'He said "hi" \\ ok ' * 50}] * 400)
+    assert len(text) > MAX_STRING_CHARS
+    assert not _may_hold_long_string(text)
+
+
+def _phone_spans_without_shortcut(text: str) -> list[tuple[int, int]]:
+    return [
+        match.span()
+        for match in contacts.NUMBER_RUN.finditer(text)
+        if len(contacts.digits(match.group())) >= contacts.MIN_PHONE_DIGITS
+        and contacts.is_phone(text, match)
+    ]
+
+
+PHONEISH = st.text(alphabet="0123456789 +-().:/tel@abc\n", max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(PHONEISH, st.text(max_size=60)))
+def test_digit_count_shortcut_finds_the_same_phone_numbers(text: str) -> None:
+    assert list(contacts.phone_spans(text)) == _phone_spans_without_shortcut(text)
