@@ -10,6 +10,7 @@ documents must not be copied into the site either.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -41,6 +42,8 @@ MAX_SHOWN = 10
 
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
+# html.unescape's pattern: every character reference, with or without its semicolon
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _FIELD_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)?")
 _LOCAL_PART = frozenset(string.ascii_letters + string.digits + "._%+-")  # EMAIL's, before "@"
 _NUMBER_CORE = re.compile(r"\d[\d ()./-]{5,}\d")  # NUMBER_RUN without its optional prefix
@@ -261,7 +264,16 @@ def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 def reads_contents(path: str) -> bool:
     """Whether the audit looks inside this output file (text) or only at its name (media)."""
-    return PurePosixPath(path).suffix.lower() in TEXT_SUFFIXES
+    name = _file_name(path)
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as PurePosixPath.suffix
+    return suffix.lower() in TEXT_SUFFIXES
+
+
+def _file_name(path: str) -> str:
+    if "//" in path or "/." in path or path.endswith("/") or path.startswith("."):
+        return PurePosixPath(path).name  # folds "a//b", "a/./b", "a/."
+    return path[path.rfind("/") + 1 :]  # the same, without pathlib's cost per file
 
 
 def _scannable(path: str, data: bytes) -> str | None:
@@ -278,14 +290,24 @@ def _scannable(path: str, data: bytes) -> str | None:
 def _unescape(text: str) -> str:
     """Undo HTML entities and URL escapes, which hide `@` from a plain search."""
     if "&" in text:
-        text = html.unescape(text)
+        text = _CHARREF.sub(_charref, text)
     if "%" in text:
         text = unquote(text)
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _unescaped_charref(reference: str) -> str:
+    return html.unescape(reference)
+
+
+def _charref(match: re.Match[str]) -> str:
+    # html.unescape replaces each reference by what it alone means; pages repeat a few of them
+    return _unescaped_charref(match.group())
+
+
 def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> Iterator[Finding]:
-    name = PurePosixPath(path).name
+    name = _file_name(path)
     stem = name[:-5] if name.endswith(".json") else name
     if stem in DATA_FILES or stem == "attendees":
         yield Finding(path, "raw input file", repr(name), ())
@@ -352,45 +374,59 @@ def _number_runs(text: str) -> Iterator[re.Match[str]]:
 
 def _phones(path: str, text: str, index: _InputIndex, runs: _NumberRuns) -> Iterator[Finding]:
     seen: set[str] = set()
+    known = runs.known
     for match in _number_runs(text):
-        digits, private = runs.digits(match.group())
-        if len(digits) < MIN_PHONE_DIGITS:
+        run = known.get(match.group()) or runs.learn(match.group())
+        if run.digits is None:
             continue
-        if digits not in seen and is_phone(text, match):
-            seen.add(digits)
-            yield Finding(path, "phone number", _maskdigits(digits), _phone_sources(digits, index))
-        for number in private:
+        if run.shaped and run.digits not in seen and is_phone(text, match):
+            seen.add(run.digits)
+            sources = _phone_sources(run.digits, index)
+            yield Finding(path, "phone number", _maskdigits(run.digits), sources)
+        for number in run.private:
             if number not in seen:
                 seen.add(number)
                 sources = tuple(sorted(index.private_phones[number]))
                 yield Finding(path, "phone number", _maskdigits(number), sources)
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run of numbers is, wherever it stands."""
+
+    digits: str | None  # None: too few digits for a phone number
+    shaped: bool  # shaped like a phone number (whether it is one also depends on its neighbours)
+    private: tuple[str, ...]  # the private phone numbers it holds, in the input's order
+
+
 class _NumberRuns:
-    """The digits of a run of numbers, and the private phone numbers among them, in the input's
-    order; the same runs (dates, ids) come back on every page, so each is worked out once."""
+    """Runs of numbers, each worked out once: the same ones (dates, ids) come back on every page."""
 
     def __init__(self, private_phones: Mapping[str, set[Source]]) -> None:
         self.rank = {number: rank for rank, number in enumerate(private_phones)}
         self.lengths = sorted({len(number) for number in private_phones})
-        self.known: dict[str, tuple[str, list[str]]] = {}
+        self.known: dict[str, _Run] = {}
 
-    def digits(self, run: str) -> tuple[str, list[str]]:
-        known = self.known.get(run)
-        if known is None:
-            digits = only_digits(run)
-            known = self.known[run] = (digits, self._private_within(digits))
+    def learn(self, run: str) -> _Run:
+        digits = only_digits(run)
+        if len(digits) < MIN_PHONE_DIGITS:
+            known = _Run(None, False, ())
+        else:
+            # alone, with no neighbours to spoil it, a run is a phone number if it is shaped like one
+            shaped = is_phone(run, NUMBER_RUN.match(run))  # type: ignore[arg-type]
+            known = _Run(digits, shaped, self._private_within(digits))
+        self.known[run] = known
         return known
 
-    def _private_within(self, digits: str) -> list[str]:
-        if len(digits) < MIN_PHONE_DIGITS or not self.lengths:
-            return []
+    def _private_within(self, digits: str) -> tuple[str, ...]:
+        if not self.lengths:
+            return ()
         found = {
             digits[start : start + length]
             for length in self.lengths
             for start in range(len(digits) - length + 1)
         }
-        return sorted(found & self.rank.keys(), key=self.rank.__getitem__)
+        return tuple(sorted(found & self.rank.keys(), key=self.rank.__getitem__))
 
 
 def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import html
 import random
+from urllib.parse import unquote
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventsite import audit
-from eventsite.model.contacts import EMAIL, NUMBER_RUN
+from eventsite.model.contacts import EMAIL, MIN_PHONE_DIGITS, NUMBER_RUN, is_phone
+from eventsite.model.contacts import digits as only_digits
 
 # characters that make e-mail addresses and phone numbers, their neighbours, and a few
 # non-ASCII letters and digits (the patterns' \w and \d are Unicode)
-_PIECES = [*"ab.Z_-+%@ 0123456789()/:<>&;#é٣", "tel:", "+49 ", "(030) ", ".org", "&#64;"]
+_PIECES = [
+    *"ab.Z_-+%@ 0123456789()/:<>&;#é٣",
+    "tel:",
+    "+49 ",
+    "(030) ",
+    ".org",
+    "&#64;",
+    "30 1234567",
+    "90123456",
+]
 _TEXT = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
 
 
@@ -94,3 +106,40 @@ def test_private_texts_are_found_also_among_many() -> None:
     found = audit.audit(files, documents, frozenset())
     shown = [(f.path, f.kind, f.shown, str(f.sources[0])) for f in found]
     assert shown == [("a.html", "private text", "(10 words)", "sessions.comments")] * 2
+
+
+_ESCAPED = st.lists(
+    st.sampled_from(
+        ["&amp;", "&#64;", "&#x40", "&#0;", "&amplifier", "&", "#", ";", "%40", "a", "@"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ESCAPED)
+def test_unescaping_is_that_of_the_standard_library(text: str) -> None:
+    expected = html.unescape(text)
+    assert audit._unescape(text) == (unquote(expected) if "%" in expected else expected)
+
+
+def _reference_phones(text: str, index: audit._InputIndex) -> list[str]:
+    """The audit's phone search written plainly: every run, every private number."""
+    seen: list[str] = []
+    for match in NUMBER_RUN.finditer(text):
+        digits = only_digits(match.group())
+        if len(digits) < MIN_PHONE_DIGITS:
+            continue
+        if digits not in seen and is_phone(text, match):
+            seen.append(digits)
+        seen += [n for n in index.private_phones if n in digits and n not in seen]
+    return seen
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_phone_numbers_are_those_of_the_plain_search(text: str) -> None:
+    index = audit.index_input({"speakers": [{"mobile": "+49 30 1234567"}, {"phone": "90123456"}]})
+    runs = audit._NumberRuns(index.private_phones)
+    found = [f.shown for f in audit._phones("a.html", text, index, runs)]
+    assert found == [audit._maskdigits(d) for d in _reference_phones(text, index)]
