@@ -1,4 +1,5 @@
-"""Privacy audit of a rendered site, run on every build between render and write.
+"""Privacy audit of a rendered site, run on every build on each file as it is made, before
+any file is put in place.
 
 The generated files are scanned for e-mail addresses, phone numbers and the values of private
 fields of the input (speaker e-mail and mobile, session comments, ...). Each hit is traced back

@@ -3,7 +3,8 @@
 Rendering is CPU-bound Python, so threads would not help; a forked worker shares the resolved
 graph, the compiled templates and the staging folder without copying or pickling any of it.
 Each process writes the files it rendered (creating files costs the kernel time, which then
-runs on both cores too) and the worker hands back only the list of what it wrote. Every page
+runs on both cores too), the privacy audit scans each file where it was made, and the worker
+hands back only the list of what it wrote and what the audit found. Every page
 is rendered from the same data by the same templates whichever process renders it, so the
 site is byte-identical to a single-process build (tests check this).
 """
