@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventsite import audit, history, linkcheck, urls
 from eventsite.errors import IntegrityError
@@ -28,6 +29,9 @@ from eventsite.render.view import SiteView, build_view
 from eventsite.sources import RawExport, is_url, open_source
 from eventsite.sources.api import ApiOptions
 from eventsite.writer import SiteWriter, WriteStats, check_output_dir, write_site
+
+if TYPE_CHECKING:
+    from eventsite.render.calendar_cache import FormatCache
 
 
 @dataclass(slots=True)
@@ -200,24 +204,20 @@ def render_site(
 
 
 def other_files(
-    view: SiteView,
-    pages: list[PageSpec],
-    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+    view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
 ) -> dict[str, bytes]:
     """The files that are not HTML pages: calendars, schedule exports, sitemap, change history.
 
-    `calendar_files` replaces `ical.calendar_files`: `eventsite serve` reuses unchanged ones.
+    With a `cache` (`eventsite serve`), the per-session pieces of unchanged sessions are reused.
     """
     files: dict[str, bytes] = {}
-    for part in other_file_parts(view, pages, calendar_files):
+    for part in other_file_parts(view, pages, cache):
         files.update(part())
     return files
 
 
 def other_file_parts(
-    view: SiteView,
-    pages: list[PageSpec],
-    calendar_files: Callable[[SiteView], dict[str, bytes]] | None = None,
+    view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
 ) -> list[Callable[[], dict[str, bytes]]]:
     """`other_files` in parts, biggest first: each can be made, written and let go on its own."""
     from eventsite.render import changes, frab, ical, search, sitemap
@@ -226,13 +226,18 @@ def other_file_parts(
         indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
         return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
 
+    frab_cache = cache.frab if cache else None
     return [
-        lambda: dict((calendar_files or ical.calendar_files)(view)),
-        lambda: {urls.FRAB_XML: frab.frab_xml(view)},
-        lambda: {urls.FRAB_JSON: frab.frab_json(view)},
-        lambda: {urls.SEARCH_INDEX: search.search_index(view.graph.sessions)},
+        lambda: dict(cache.calendar_files(view) if cache else ical.calendar_files(view)),
+        lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
+        lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
+        lambda: {
+            urls.SEARCH_INDEX: search.search_index(
+                view.graph.sessions, cache.search if cache else None
+            )
+        },
         sitemap_file,
-        lambda: changes.change_files(view),
+        lambda: changes.change_files(view, cache.changes if cache else None),
     ]
 
 

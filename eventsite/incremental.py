@@ -28,12 +28,13 @@ from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver, MemoryDerivedStore, image_requests
 from eventsite.model.graph import EventGraph
-from eventsite.render.calendar_cache import CalendarCache
+from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.tracking import (
     DepKey,
     Digest,
+    EntityFields,
     Fingerprints,
     TemplateDigests,
     TrackingRenderer,
@@ -79,12 +80,15 @@ class _Data:
     media_files: dict[str, bytes]
     feeds: dict[str, bytes]
     issues: IssueLog
+    fields: EntityFields  # of the view's entities, to find what the next load changed
+    changed: set[DepKey]  # keys `fields` covers that changed since the load before
 
 
 @dataclass(frozen=True, slots=True)
 class _PageRecord:
     signature: Digest
     keys: frozenset[DepKey]
+    others: frozenset[DepKey]  # the keys `EntityFields` does not cover: compared by digest
 
 
 @dataclass(slots=True)
@@ -97,7 +101,7 @@ class _State:
     templates: TemplateDigests
     static: dict[str, bytes]
     records: dict[str, _PageRecord]
-    digests: dict[DepKey, Digest]
+    digests: dict[DepKey, Digest]  # of the records' `others`
     files: dict[str, bytes]
 
 
@@ -109,7 +113,7 @@ class Rebuilder:
         self.output = options.output.absolute()
         self._state: _State | None = None
         self._disk_in_sync = False
-        self._calendars = CalendarCache()
+        self._formats = FormatCache()
         self._history_dir: Path | None = None
         # without a cache folder, resized images still survive from one rebuild to the next
         self._derived = options.media_cache or MemoryDerivedStore()
@@ -205,8 +209,12 @@ class Rebuilder:
         view.history = update.history
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
-        feeds = other_files(view, pages, self._calendars.calendar_files)
-        return _Data(graph, view, pages, dict(media.files), feeds, issues)
+        fields = EntityFields(view)
+        previous = self._state.data.fields if self._state else None
+        changed = fields.changed_since(previous) if previous else set()
+        self._formats.use(fields)
+        feeds = other_files(view, pages, self._formats)
+        return _Data(graph, view, pages, dict(media.files), feeds, issues, fields, changed)
 
     def _render(
         self,
@@ -224,12 +232,13 @@ class Rebuilder:
         else:
             renderer = TrackingRenderer(theme, data.view, nav)
             templates = TemplateDigests(renderer.env)
+        fields = data.fields
         digests = Fingerprints(
-            data.view, (globals_value(renderer.env), data.view.base_url), templates
+            data.view, (globals_value(renderer.env), data.view.base_url), templates, fields.entities
         )
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
-        changed = _changed_keys(previous.digests, digests) if previous else frozenset()
+        changed = _changed_keys(previous, data, digests) if previous else set()
         for page in data.pages:
             signature = page_signature(page)
             old = previous.records.get(page.path) if previous else None
@@ -237,9 +246,10 @@ class Rebuilder:
                 records[page.path], html[page.path] = old, previous.files[page.path]
                 continue
             html[page.path], keys = renderer.render_tracked(page)
-            records[page.path] = _PageRecord(signature, keys)
+            others = frozenset(key for key in keys if not fields.covers(key))
+            records[page.path] = _PageRecord(signature, keys, others)
             stats.rendered.append(page.path)
-        wanted = {key for record in records.values() for key in record.keys}
+        wanted = set().union(*(record.others for record in records.values()))
         files = {**html, **data.feeds, **data.media_files}
         files.update((urls.asset_path(name), data) for name, data in static.items())
         return _State(
@@ -269,7 +279,7 @@ class Rebuilder:
         stats.issues = state.data.issues
         stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
         stats.hidden_sessions = graph.hidden_sessions
-        stats.events_reused = self._calendars.reused if stats.reloaded_data else 0
+        stats.events_reused = self._formats.calendars.reused if stats.reloaded_data else 0
         stats.seconds = time.perf_counter() - started
         return stats
 
@@ -291,9 +301,11 @@ class Rebuilder:
         self._disk_in_sync = True
 
 
-def _changed_keys(old_digests: dict[DepKey, Digest], digests: Fingerprints) -> frozenset[DepKey]:
+def _changed_keys(previous: _State, data: _Data, digests: Fingerprints) -> set[DepKey]:
     """The inputs read by the last build whose value is different now."""
-    return frozenset(key for key, old in old_digests.items() if digests.digest(key) != old)
+    changed = set() if data is previous.data else set(data.changed)
+    changed.update(key for key, old in previous.digests.items() if digests.digest(key) != old)
+    return changed
 
 
 def _read_static(theme: Theme) -> dict[str, bytes]:

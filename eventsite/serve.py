@@ -40,7 +40,7 @@ from eventsite.sources.api import ApiOptions
 
 DEFAULT_PORT = 8000
 DEFAULT_POLL_SECONDS = 30.0
-DEBOUNCE_SECONDS = 0.25
+DEBOUNCE_SECONDS = 0.03  # editors save in one burst of events, well within this
 MAX_BATCH_SECONDS = 3.0  # rebuild at least this often while changes keep coming
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

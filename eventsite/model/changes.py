@@ -277,7 +277,7 @@ def history_to_data(history: ChangeHistory) -> dict[str, Any]:
             for revision in history.revisions
             for change in revision.changes
         ],
-        "schedule": {sid: _state_data(state) for sid, state in history.snapshot.sessions.items()},
+        "schedule": {sid: state_data(state) for sid, state in history.snapshot.sessions.items()},
     }
 
 
@@ -304,7 +304,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _state_data(state: SessionState) -> dict[str, Any]:
+def state_data(state: SessionState) -> dict[str, Any]:
     return {
         "title": state.title,
         "start": _iso(state.start),

@@ -1,35 +1,67 @@
-"""Calendar events made again only when their inputs changed, for incremental rebuilds.
+"""Whole-schedule files made of per-session pieces kept between builds, for incremental rebuilds.
 
-A session's VEVENT is a function of the session (with its track, room, type and speakers), the
-event, the base URL and the build's DTSTAMP. `CalendarCache` keys every VEVENT by exactly those
-and hands `ical.calendar_files` the block it made last time when the key is unchanged, so after a
-title edit one VEVENT is rendered again and the calendars are only put together anew.
+A session's VEVENT, frab event and search words are functions of the session with its track,
+room, type and speakers (plus, for VEVENTs and frab events, build-wide values that are part of
+their keys). `FormatCache` keys each piece by the `encode_fields` of exactly those entities, which
+`EntityFields` has already made for the build, and hands back the piece it made last time when the
+key is unchanged; so after a title edit one piece of each kind is made again and the files are only
+put together anew.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from eventsite.model.entities import Session
-from eventsite.render import ical
-from eventsite.render.tracking import DepKey, Digest, encode, encode_fields, entity_key
+from eventsite.render import changes, frab, ical, search
+from eventsite.render.tracking import EntityFields, encode, encode_fields, entity_key
 from eventsite.render.view import SiteView
+
+
+class FormatCache:
+    """The calendars, frab files and search index of `build.other_files`, made of kept pieces."""
+
+    def __init__(self) -> None:
+        self._fields: dict[object, tuple[object, ...]] = {}
+        self.calendars = CalendarCache()
+        self.frab = frab.FrabCache(self.session_key)
+        self.search = search.SearchCache(self.session_key)
+        self.changes = changes.SnapshotCache()
+
+    def use(self, fields: EntityFields) -> None:
+        """Describe sessions by this build's entity fields from now on."""
+        self._fields = fields.fields  # type: ignore[assignment]
+
+    def session_key(self, session: Session) -> object:
+        """A session with everything it links to: what any of its pieces may show."""
+        linked = (session, session.track, session.room, session.session_type, *session.speakers)
+        return tuple(None if e is None else self._entity_fields(e) for e in linked)
+
+    def _entity_fields(self, entity: object) -> object:
+        found = self._fields.get(entity_key(entity))
+        return encode_fields(entity) if found is None else found
+
+    def calendar_files(self, view: SiteView) -> dict[str, bytes]:
+        return self.calendars.calendar_files(view, self.session_key)
 
 
 class CalendarCache:
     def __init__(self) -> None:
         self._events: dict[str, tuple[object, str]] = {}
+        self._calendars: ical.CalendarMemo = {}
         self.reused = 0  # VEVENTs reused by the last call
 
-    def calendar_files(self, view: SiteView) -> dict[str, bytes]:
+    def calendar_files(
+        self, view: SiteView, session_key: Callable[[Session], object]
+    ) -> dict[str, bytes]:
         """The same files as `ical.calendar_files(view)`, reusing unchanged VEVENTs."""
         common = (encode_fields(view.event), encode(view.base_url), view.event_key)
-        memo: dict[DepKey, Digest] = {}
         made: dict[str, tuple[object, str]] = {}
         self.reused = 0
 
         def render_event(view: SiteView, session: Session, stamp: datetime) -> str:
-            key = (common, encode(stamp), _session_digest(session, memo))
+            key = (common, encode(stamp), session_key(session))
             previous = self._events.get(session.id)
             if previous is not None and previous[0] == key:
                 self.reused += 1
@@ -39,20 +71,6 @@ class CalendarCache:
             made[session.id] = (key, block)
             return block
 
-        files = ical.calendar_files(view, render_event)
+        files = ical.calendar_files(view, render_event, self._calendars)
         self._events = made
         return files
-
-
-def _session_digest(session: Session, memo: dict[DepKey, Digest]) -> Digest:
-    """A session with everything it links to: what its VEVENT may show."""
-    linked = (session.track, session.room, session.session_type, *session.speakers)
-    return (encode_fields(session), *(_entity_digest(e, memo) for e in linked if e is not None))
-
-
-def _entity_digest(entity: object, memo: dict[DepKey, Digest]) -> Digest:
-    key = entity_key(entity) or ("object", str(id(entity)))
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = encode_fields(entity)
-    return found

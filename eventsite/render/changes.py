@@ -6,6 +6,7 @@ published; nothing here reads the clock, so a build without new changes is byte-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -13,7 +14,13 @@ from typing import Any
 from xml.etree import ElementTree
 
 from eventsite import __version__, urls
-from eventsite.model.changes import KIND_LABELS, ChangeHistory, history_to_data
+from eventsite.model.changes import (
+    KIND_LABELS,
+    ChangeHistory,
+    Snapshot,
+    history_to_data,
+    state_data,
+)
 from eventsite.render.view import SiteView
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -22,11 +29,11 @@ FEED_ENTRIES = 100
 FALLBACK_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def change_files(view: SiteView) -> dict[str, bytes]:
+def change_files(view: SiteView, cache: SnapshotCache | None = None) -> dict[str, bytes]:
     """`changes.json` and `changes.xml`; nothing when the build does not track changes."""
     if view.history is None:
         return {}
-    return {urls.CHANGES_JSON: changes_json(view), urls.CHANGES_FEED: atom_feed(view)}
+    return {urls.CHANGES_JSON: changes_json(view, cache), urls.CHANGES_FEED: atom_feed(view)}
 
 
 def session_paths(view: SiteView) -> dict[str, str]:
@@ -45,14 +52,67 @@ def page_context(view: SiteView) -> dict[str, Any]:
     return {"revisions": revisions, "labels": {str(k): v for k, v in KIND_LABELS.items()}}
 
 
-def changes_json(view: SiteView) -> bytes:
+def changes_json(view: SiteView, cache: SnapshotCache | None = None) -> bytes:
+    """The history as data; with a `cache`, its schedule snapshot is made of kept pieces."""
     history = _history(view)
-    data = history_to_data(history)
+    if cache is None:
+        return _json_text(view, history_to_data(history))
+    data = history_to_data(dataclasses.replace(history, snapshot=Snapshot()))
+    data["schedule"] = _SNAPSHOT_SLOT
+    parts = _json_text(view, data).split(_SNAPSHOT_SLOT_TEXT.encode("utf-8"))
+    if len(parts) != 2:  # some text of the data is the slot marker itself
+        return _json_text(view, history_to_data(history))
+    return parts[0] + cache.snapshot_text(history.snapshot) + parts[1]
+
+
+def _json_text(view: SiteView, data: dict[str, Any]) -> bytes:
     paths = session_paths(view)
     for change in data["changes"]:
         path = paths.get(change["session"])
         change["url"] = _public_url(view, path) if path else None
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# where the snapshot goes in `changes.json`: a string the data would have to hold exactly
+_SNAPSHOT_SLOT = "\x00eventsite-snapshot\x00"
+_SNAPSHOT_SLOT_TEXT = json.dumps(_SNAPSHOT_SLOT)
+_SNAPSHOT_INDENT = " "  # `changes.json` is indented by one space; the snapshot is at depth 1
+
+
+class SnapshotCache:
+    """Each session's part of the `changes.json` snapshot, kept while its state is the same."""
+
+    def __init__(self) -> None:
+        self.reused = 0
+        self._texts: dict[str, tuple[tuple[object, ...], str]] = {}
+
+    def snapshot_text(self, snapshot: Snapshot) -> bytes:
+        """`json.dumps(snapshot schedule, indent=1)` as it appears at depth 1 of the file."""
+        if not snapshot.sessions:
+            return b"{}"
+        inner = _SNAPSHOT_INDENT * 2
+        made: dict[str, tuple[tuple[object, ...], str]] = {}
+        self.reused = 0
+        for session_id, state in snapshot.sessions.items():
+            # equal datetimes in other zones print differently: their text is part of the key
+            key = (state, _iso_or_none(state.start), _iso_or_none(state.end))
+            previous = self._texts.get(session_id)
+            if previous is not None and previous[0] == key:
+                self.reused += 1
+                made[session_id] = previous
+                continue
+            value = json.dumps(state_data(state), ensure_ascii=False, indent=1)
+            text = f"{inner}{json.dumps(session_id, ensure_ascii=False)}: " + value.replace(
+                "\n", "\n" + inner
+            )
+            made[session_id] = (key, text)
+        self._texts = made
+        body = ",\n".join(text for _, text in made.values())
+        return f"{{\n{body}\n{_SNAPSHOT_INDENT}}}".encode()
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def flag_data(view: SiteView) -> dict[str, Any]:

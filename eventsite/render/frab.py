@@ -18,7 +18,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -114,9 +114,125 @@ class _Numbering:
     speakers: dict[str, int]
 
 
-def frab_xml(view: SiteView) -> bytes:
-    """The schedule in frab's `schedule.xml` format."""
-    schedule = frab_schedule(view)
+def frab_xml(view: SiteView, cache: FrabCache | None = None) -> bytes:
+    """The schedule in frab's `schedule.xml` format.
+
+    With a `cache`, each event's XML is made once per content and spliced into the document.
+    """
+    schedule = cache.schedule(view) if cache else frab_schedule(view)
+    if cache is None:
+        return _xml_document(view, schedule, _xml_event)
+    skeleton = _xml_document(view, schedule, _xml_slot)
+    parts = skeleton.split(_XML_SLOT)
+    events = _events_in_order(schedule)
+    if len(parts) != len(events) + 1:  # cannot happen: data text is escaped; be exact anyway
+        return _xml_document(view, schedule, _xml_event)
+    return _interleave(parts, [cache.xml_piece(item) for item in events])
+
+
+def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
+    """The schedule in the c3voc `schedule.json` format.
+
+    With a `cache`, each event's JSON is made once per content and spliced into the document.
+    """
+    schedule = cache.schedule(view) if cache else frab_schedule(view)
+    if cache is None:
+        return _json_text(_json_document(schedule, _json_event)).encode("utf-8") + b"\n"
+    skeleton = _json_text(_json_document(schedule, lambda item: _JSON_SLOT))
+    parts = skeleton.split(_JSON_SLOT_TEXT)
+    events = _events_in_order(schedule)
+    if len(parts) != len(events) + 1:  # some text of the data is the slot marker itself
+        return _json_text(_json_document(schedule, _json_event)).encode("utf-8") + b"\n"
+    pieces = [
+        cache.json_piece(item, _indentation_before(part))
+        for item, part in zip(events, parts[:-1], strict=True)
+    ]
+    return _interleave([part.encode("utf-8") for part in parts], pieces) + b"\n"
+
+
+# --- per-event pieces kept between builds (`eventsite serve`) ---------------------------------
+
+# placeholders where the events go: an element name no data can produce (text is escaped), and
+# a string the data would have to contain exactly (checked: the document is then made whole)
+_XML_SLOT = b"<eventsite-slot />"
+_JSON_SLOT = "\x00eventsite-slot\x00"
+_JSON_SLOT_TEXT = json.dumps(_JSON_SLOT)
+
+
+@dataclass(slots=True)
+class _EventPieces:
+    key: object
+    event: FrabEvent
+    xml: bytes | None = None
+    json: tuple[str, bytes] | None = None  # (indentation, text)
+
+
+class FrabCache:
+    """Frab events and their XML/JSON text, reused while their session's content is unchanged.
+
+    `session_key(session)` must change whenever the session or an entity it links to (track,
+    room, type, speakers) changes; the numbering, event key and base URL are added here.
+    """
+
+    def __init__(self, session_key: Callable[[Session], object]) -> None:
+        self.session_key = session_key
+        self.reused = 0
+        self._view: SiteView | None = None
+        self._schedule: FrabSchedule | None = None
+        self._pieces: dict[str, _EventPieces] = {}
+        self._previous: dict[str, _EventPieces] = {}
+        self._by_identity: dict[int, _EventPieces] = {}
+
+    def schedule(self, view: SiteView) -> FrabSchedule:
+        """`frab_schedule(view)`, made once per view (both files use it)."""
+        if self._view is not view or self._schedule is None:
+            self._previous, self._pieces, self.reused = self._pieces, {}, 0
+            self._by_identity = {}
+            self._schedule = frab_schedule(view, self)
+            self._view = view
+        return self._schedule
+
+    def event(self, view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
+        key = (
+            self.session_key(session),
+            numbering.sessions[session.id],
+            tuple(numbering.speakers[speaker.id] for speaker in session.speakers),
+            numbering.acronym,
+            view.event_key,
+            view.base_url.url,
+        )
+        pieces = self._previous.get(session.id)
+        if pieces is not None and pieces.key == key:
+            self.reused += 1
+        else:
+            pieces = _EventPieces(key, _frab_event(view, session, numbering))
+        self._pieces[session.id] = pieces
+        self._by_identity[id(pieces.event)] = pieces
+        return pieces.event
+
+    def _by_event(self, item: FrabEvent) -> _EventPieces:
+        pieces = self._by_identity.get(id(item))
+        if pieces is None or pieces.event is not item:  # not made by `event`: not kept
+            pieces = _EventPieces(None, item)
+        return pieces
+
+    def xml_piece(self, item: FrabEvent) -> bytes:
+        pieces = self._by_event(item)
+        if pieces.xml is None:
+            pieces.xml = _xml_event_text(item)
+        return pieces.xml
+
+    def json_piece(self, item: FrabEvent, indentation: str) -> bytes:
+        pieces = self._by_event(item)
+        if pieces.json is None or pieces.json[0] != indentation:
+            text = json.dumps(_json_event(item), ensure_ascii=False, indent=2)
+            pieces.json = (indentation, text.replace("\n", "\n" + indentation).encode("utf-8"))
+        return pieces.json[1]
+
+
+def _xml_document(
+    view: SiteView, schedule: FrabSchedule, add_event: Callable[[ET.Element, FrabEvent], None]
+) -> bytes:
     root = ET.Element("schedule")
     ET.SubElement(root, "generator", {"name": GENERATOR, "version": __version__})
     if schedule.base_url:
@@ -124,30 +240,50 @@ def frab_xml(view: SiteView) -> bytes:
     _text(root, "version", schedule.version)
     _xml_conference(root, schedule)
     for day in schedule.days:
-        _xml_day(root, day, schedule.rooms)
+        _xml_day(root, day, schedule.rooms, add_event)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def frab_json(view: SiteView) -> bytes:
-    """The schedule in the c3voc `schedule.json` format."""
-    schedule = frab_schedule(view)
+def _json_document(
+    schedule: FrabSchedule, event_value: Callable[[FrabEvent], object]
+) -> dict[str, Any]:
     body: dict[str, Any] = {"version": schedule.version}
     if schedule.base_url:
         body["base_url"] = schedule.base_url
-    body["conference"] = _json_conference(schedule)
-    document = {
+    body["conference"] = _json_conference(schedule, event_value)
+    return {
         "$schema": JSON_SCHEMA,
         "generator": {"name": GENERATOR, "version": __version__},
         "schedule": body,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _events_in_order(schedule: FrabSchedule) -> list[FrabEvent]:
+    """The events as both documents list them: by day, then room, then time."""
+    return [item for day in schedule.days for items in day.rooms.values() for item in items]
+
+
+def _interleave(parts: list[bytes], pieces: list[bytes]) -> bytes:
+    joined = [parts[0]]
+    for piece, part in zip(pieces, parts[1:], strict=True):
+        joined += (piece, part)
+    return b"".join(joined)
+
+
+def _indentation_before(text: str) -> str:
+    """The spaces that start the last line of `text` (where a spliced value begins)."""
+    return text[text.rfind("\n") + 1 :]
 
 
 # --- the neutral description ------------------------------------------------------------------
 
 
-def frab_schedule(view: SiteView) -> FrabSchedule:
+def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedule:
     event = view.event
     sessions = [session for day in view.days for session in day.sessions]
     numbering = _Numbering(
@@ -155,7 +291,7 @@ def frab_schedule(view: SiteView) -> FrabSchedule:
         sessions=numeric_ids(s.id for s in sessions),
         speakers=numeric_ids(p.id for s in sessions for p in s.speakers),
     )
-    days = _scheduled_days(view, numbering) or _empty_days(event)
+    days = _scheduled_days(view, numbering, cache) or _empty_days(event)
     rooms = dict.fromkeys(room for day in days for room in day.rooms)
     base_url = view.base_url.url if _is_http(view.base_url.url) else ""
     logo = view.base_url.absolute(view.event_logo.path) if view.event_logo and base_url else ""
@@ -175,7 +311,9 @@ def frab_schedule(view: SiteView) -> FrabSchedule:
     )
 
 
-def _scheduled_days(view: SiteView, numbering: _Numbering) -> list[FrabDay]:
+def _scheduled_days(
+    view: SiteView, numbering: _Numbering, cache: FrabCache | None = None
+) -> list[FrabDay]:
     """The site's conference days, each with its rooms in the grid's column order."""
     days = []
     for day in view.days:
@@ -183,7 +321,10 @@ def _scheduled_days(view: SiteView, numbering: _Numbering) -> list[FrabDay]:
         for column in day.columns:
             frab_day.rooms.setdefault(_room_name(column.room), [])
         for session in day.sessions:
-            item = _frab_event(view, session, numbering)
+            if cache is None:
+                item = _frab_event(view, session, numbering)
+            else:
+                item = cache.event(view, session, numbering)
             frab_day.rooms.setdefault(item.room, []).append(item)
         days.append(frab_day)
     return days
@@ -367,7 +508,12 @@ def _xml_conference(root: ET.Element, schedule: FrabSchedule) -> None:
         _text(conference, "track", clean(track.name), attrib)
 
 
-def _xml_day(root: ET.Element, day: FrabDay, guids: dict[str, str]) -> None:
+def _xml_day(
+    root: ET.Element,
+    day: FrabDay,
+    guids: dict[str, str],
+    add_event: Callable[[ET.Element, FrabEvent], None],
+) -> None:
     element = ET.SubElement(
         root,
         "day",
@@ -381,7 +527,23 @@ def _xml_day(root: ET.Element, day: FrabDay, guids: dict[str, str]) -> None:
     for room, events in day.rooms.items():
         room_element = ET.SubElement(element, "room", {"name": room, "guid": guids[room]})
         for item in events:
-            _xml_event(room_element, item)
+            add_event(room_element, item)
+
+
+def _xml_slot(parent: ET.Element, item: FrabEvent) -> None:
+    ET.SubElement(parent, "eventsite-slot")
+
+
+def _xml_event_text(item: FrabEvent) -> bytes:
+    """One event's XML as `_xml_document` writes it (at its depth), without what follows it."""
+    holder = ET.Element("room")
+    _xml_event(holder, item)
+    ET.indent(holder[0], level=_XML_EVENT_DEPTH)
+    # the document's writer replaces what UTF-8 cannot carry by character references
+    return ET.tostring(holder[0], encoding="unicode").encode("utf-8", "xmlcharrefreplace")
+
+
+_XML_EVENT_DEPTH = 3  # schedule > day > room > event
 
 
 def _xml_event(parent: ET.Element, item: FrabEvent) -> None:
@@ -414,7 +576,9 @@ def _xml_event(parent: ET.Element, item: FrabEvent) -> None:
 # --- schedule.json ------------------------------------------------------------------------------
 
 
-def _json_conference(schedule: FrabSchedule) -> dict[str, Any]:
+def _json_conference(
+    schedule: FrabSchedule, event_value: Callable[[FrabEvent], object]
+) -> dict[str, Any]:
     conference: dict[str, Any] = {
         "acronym": schedule.acronym,
         "title": schedule.title,
@@ -431,7 +595,7 @@ def _json_conference(schedule: FrabSchedule) -> dict[str, Any]:
         conference["logo"] = schedule.logo
     conference["tracks"] = [_json_track(track) for track in schedule.tracks]
     conference["rooms"] = [{"name": name, "guid": guid} for name, guid in schedule.rooms.items()]
-    conference["days"] = [_json_day(day) for day in schedule.days]
+    conference["days"] = [_json_day(day, event_value) for day in schedule.days]
     return conference
 
 
@@ -442,14 +606,14 @@ def _json_track(track: Track) -> dict[str, str]:
     return item
 
 
-def _json_day(day: FrabDay) -> dict[str, Any]:
+def _json_day(day: FrabDay, event_value: Callable[[FrabEvent], object]) -> dict[str, Any]:
     return {
         "index": day.index,
         "date": day.date.isoformat(),
         "day_start": _iso(day.start),
         "day_end": _iso(day.end),
         "rooms": {
-            room: [_json_event(item) for item in events] for room, events in day.rooms.items()
+            room: [event_value(item) for item in events] for room, events in day.rooms.items()
         },
     }
 

@@ -29,11 +29,14 @@ _TEXT_SPECIALS = re.compile(r"([\\;,])")
 
 
 def calendar_files(
-    view: SiteView, render_event: Callable[[SiteView, Session, datetime], str] | None = None
+    view: SiteView,
+    render_event: Callable[[SiteView, Session, datetime], str] | None = None,
+    kept: CalendarMemo | None = None,
 ) -> dict[str, bytes]:
     """`schedule.ics` plus a calendar per scheduled session and per track and room page.
 
-    `render_event` replaces `vevent` (`eventsite serve` reuses the VEVENTs of unchanged sessions).
+    `render_event` replaces `vevent` and `kept` holds the calendars of the call before: `eventsite
+    serve` reuses the VEVENTs of unchanged sessions and the calendars made of the same ones.
     """
     stamp = calendar_stamp(view)
     sessions = scheduled_sessions(view)
@@ -41,9 +44,21 @@ def calendar_files(
     render_event = render_event or vevent
     events = {session.id: render_event(view, session, stamp) for session in sessions}
 
+    header = _HeaderMaker(view)
+
+    made: dict[tuple[str, ...], bytes] = {}
+
     def calendar_for(name: str, members: Iterable[Session]) -> bytes:
         blocks = [events[s.id] for s in members if s.id in events]  # unscheduled: none
-        return calendar(view, f"{name} · {view.event.name}" if name else view.event.name, blocks)
+        title = f"{name} · {view.event.name}" if name else view.event.name
+        if kept is None:
+            return (header(title) + "".join(blocks) + "END:VCALENDAR" + CRLF).encode("utf-8")
+        key = (header.fixed, title, *blocks)  # unchanged blocks are the same objects: cheap
+        found = kept.get(key)
+        if found is None:
+            found = (header(title) + "".join(blocks) + "END:VCALENDAR" + CRLF).encode("utf-8")
+        made[key] = found
+        return found
 
     files = {urls.ICAL: calendar_for("", sessions)}
     files.update({urls.session_ical_path(s): calendar_for(s.title, [s]) for s in sessions})
@@ -53,7 +68,13 @@ def calendar_files(
     files.update(
         {urls.room_ical_path(r): calendar_for(r.name, r.sessions) for r in view.graph.rooms}
     )
+    if kept is not None:
+        kept.clear()
+        kept.update(made)
     return files
+
+
+CalendarMemo = dict[tuple[str, ...], bytes]  # header, title and VEVENTs -> calendar
 
 
 def scheduled_sessions(view: SiteView) -> list[Session]:
@@ -71,18 +92,22 @@ def calendar_stamp(view: SiteView) -> datetime:
 
 def calendar(view: SiteView, name: str, events: Iterable[str]) -> bytes:
     """One VCALENDAR around already rendered VEVENT blocks."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{escape_text(PRODID)}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-    ]
-    if view.event.tz_name:
-        lines.append(f"X-WR-TIMEZONE:{escape_text(view.event.tz_name)}")
-    header = "".join(fold(line) + CRLF for line in lines)
-    return (header + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+    return (_HeaderMaker(view)(name) + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+
+
+class _HeaderMaker:
+    """A VCALENDAR's opening lines; only the name differs between one site's calendars."""
+
+    def __init__(self, view: SiteView) -> None:
+        start = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{escape_text(PRODID)}"]
+        start += ["CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+        end = [f"X-WR-TIMEZONE:{escape_text(view.event.tz_name)}"] if view.event.tz_name else []
+        self._start = "".join(fold(line) + CRLF for line in start)
+        self._end = "".join(fold(line) + CRLF for line in end)
+        self.fixed = self._start + self._end
+
+    def __call__(self, name: str) -> str:
+        return self._start + fold(f"X-WR-CALNAME:{escape_text(name)}") + CRLF + self._end
 
 
 def vevent(view: SiteView, session: Session, stamp: datetime) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from eventsite.model.entities import Session
 from eventsite.render.filters import plain
@@ -59,10 +59,39 @@ def session_words(session: Session) -> str:
     return " ".join(distinct_words(texts))
 
 
-def search_index(sessions: Iterable[Session]) -> bytes:
+def search_index(sessions: Iterable[Session], cache: SearchCache | None = None) -> bytes:
     """`search-index.js`: session id -> words, assigned to `window.eventsiteSearch`."""
-    entries = {session.id: session_words(session) for session in sessions}
+    if cache is None:
+        entries = {session.id: session_words(session) for session in sessions}
+    else:
+        entries = cache.words_of(sessions)
     payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
     # a script body must not close its own element or open a comment
     payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
     return f"window.{GLOBAL_NAME}={payload};\n".encode()
+
+
+class SearchCache:
+    """Each session's words, made again only when `session_key(session)` changes.
+
+    `session_key` must change whenever the session or an entity it links to changes.
+    """
+
+    def __init__(self, session_key: Callable[[Session], object]) -> None:
+        self.session_key = session_key
+        self.reused = 0
+        self._words: dict[str, tuple[object, str]] = {}
+
+    def words_of(self, sessions: Iterable[Session]) -> dict[str, str]:
+        made: dict[str, tuple[object, str]] = {}
+        self.reused = 0
+        for session in sessions:
+            key = self.session_key(session)
+            previous = self._words.get(session.id)
+            if previous is not None and previous[0] == key:
+                self.reused += 1
+                made[session.id] = previous
+            else:
+                made[session.id] = (key, session_words(session))
+        self._words = made
+        return {session_id: words for session_id, (_, words) in made.items()}

@@ -18,8 +18,10 @@ input makes its pages render every time: slower, never stale.
 from __future__ import annotations
 
 import dataclasses
+import dis
 import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, tzinfo
 from enum import Enum
@@ -49,6 +51,8 @@ ENTITY_KINDS: dict[type, str] = {
     Sponsor: "sponsor",
     Day: "day",
 }
+# entity kinds keyed by `.id` (all but days): `entity_key` inlined where it is hot
+_ID_KINDS = {cls: kind for cls, kind in ENTITY_KINDS.items() if kind != "day"}
 # SiteView mappings looked up by entity id: a lookup depends on that one entry only
 KEYED_MAPPINGS = {"photos": "photo", "logos": "logo", "audio": "audio"}
 _MAPPING_OF_KIND = {kind: attribute for attribute, kind in KEYED_MAPPINGS.items()}
@@ -66,7 +70,12 @@ def entity_key(obj: object) -> DepKey | None:
     kind = ENTITY_KINDS.get(type(obj))
     if kind is None:
         return _SINGLE_KEYS.get(type(obj))
-    return (kind, obj.date.isoformat()) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
+    return (kind, _iso_date(obj.date)) if kind == "day" else (kind, obj.id)  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(day: date) -> str:
+    return day.isoformat()
 
 
 class Recorder:
@@ -145,6 +154,12 @@ class TrackingEnvironment(jinja2.Environment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         cls = type(obj)
+        kind = _ID_KINDS.get(cls)
+        keys = self.recorder.keys
+        if kind is not None:  # the common case, inlined: a session's or speaker's attribute
+            if keys is not None:
+                keys.add((kind, obj.id, attribute))
+            return super().getattr(obj, attribute)
         if cls is SiteView:
             return self._site_attribute(obj, attribute)
         if cls is EventGraph:
@@ -197,9 +212,14 @@ def _recording(function: Callable[..., Any], recorder: Recorder) -> Callable[...
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if recorder.keys is not None:
+        keys = recorder.keys
+        if keys is not None:
             for value in itertools.chain(args, kwargs.values()):
-                recorder.note_object(value)
+                kind = _ID_KINDS.get(type(value))
+                if kind is not None:  # inlined `note_object` for the common case
+                    keys.add((kind, value.id))
+                elif type(value) not in _PLAIN:
+                    recorder.note_object(value)
         return function(*args, **kwargs)
 
     wrapper._eventsite_recording = True  # type: ignore[attr-defined]
@@ -243,13 +263,19 @@ def page_signature(page: PageSpec) -> Digest:
 class Fingerprints:
     """Digests of DepKeys for one build: equal digests mean the page would render the same."""
 
-    def __init__(self, view: SiteView, globals_value: object, templates: TemplateDigests) -> None:
+    def __init__(
+        self,
+        view: SiteView,
+        globals_value: object,
+        templates: TemplateDigests,
+        entities: dict[DepKey, object] | None = None,
+    ) -> None:
         self.view = view
         self.build = next(_build_numbers)
         self.globals_value = globals_value
         self.templates = templates
         self._digests: dict[DepKey, Digest] = {}
-        self._entities = _entity_index(view)
+        self._entities = entities if entities is not None else _entity_index(view)
 
     def digest(self, key: DepKey) -> Digest:
         found = self._digests.get(key, _NOT_THERE)
@@ -294,6 +320,59 @@ class Fingerprints:
 
     def _unique(self) -> Digest:
         return ("unique", self.build, next(_OPAQUE))
+
+
+class EntityFields:
+    """`encode_fields` of every entity one build's pages can read, by entity key.
+
+    Comparing two builds' tables finds the entities (and the fields of them) that changed, so
+    the keys that name an entity or one of its fields need no digest of their own: an edit costs
+    one tuple comparison per entity instead of a digest per recorded key.
+    """
+
+    def __init__(self, view: SiteView) -> None:
+        self.entities = _entity_index(view)
+        self.fields = {key: encode_fields(entity) for key, entity in self.entities.items()}
+
+    def covers(self, key: DepKey) -> bool:
+        """Whether `changed_since` decides about `key` (an entity, or one of its fields)."""
+        entity = self.entities.get(key[:2])
+        if entity is None:
+            return False
+        if len(key) == 2:
+            return True
+        cls = type(entity)
+        return len(key) == 3 and (
+            field_position(cls, key[2]) is not None or key[2] in own_properties(cls)
+        )
+
+    def changed_since(self, old: EntityFields) -> set[DepKey]:
+        """The covered keys of `old` whose value differs here (or whose entity is gone).
+
+        Unchanged entities take over `old`'s tuples, so that keys built of them (see
+        `calendar_cache.FormatCache`) compare by identity instead of item by item.
+        """
+        changed: set[DepKey] = set()
+        fields = self.fields
+        for key, before in old.fields.items():
+            after = fields.get(key)
+            if after == before:
+                fields[key] = before
+                continue
+            changed.add(key)
+            entity = old.entities[key]
+            cls = type(entity)
+            names = _field_names(cls)
+            now = self.entities.get(key) if after is not None else None
+            for name in own_properties(cls):  # only a changed entity's: compare the values
+                if now is None or encode(getattr(entity, name)) != encode(getattr(now, name)):
+                    changed.add((*key, name))
+            if after is None or after[0] != before[0]:
+                changed.update((*key, name) for name in names)
+            else:
+                pairs = zip(names, before[1:], after[1:], strict=True)
+                changed.update((*key, name) for name, a, b in pairs if a != b)
+        return changed
 
 
 class TemplateDigests:
@@ -351,11 +430,17 @@ def _entity_index(view: SiteView) -> dict[DepKey, object]:
 
 
 def encode_fields(entity: object) -> tuple[object, ...]:
-    """An entity's own fields; the entities it links to appear as references."""
-    return (
-        type(entity).__name__,
-        *(encode(getattr(entity, f)) for f in _field_names(type(entity))),
-    )
+    """An entity's own fields; the entities it links to appear as references.
+
+    Item i + 1 is `encode` of field i (see `field_position`), so one attribute of two versions
+    of an entity can be compared in the tuples.
+    """
+    values = _field_getter(type(entity))(entity)
+    # plain values are their own encoding: skip the call for the common case
+    return (type(entity).__name__, *[v if type(v) in _PLAIN else encode(v) for v in values])
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 @functools.cache
@@ -363,11 +448,78 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+@functools.cache
+def _field_getter(cls: type) -> Callable[[object], tuple[object, ...]]:
+    names = _field_names(cls)
+    if len(names) == 1:  # attrgetter of one name returns the value, not a tuple
+        return lambda entity: (getattr(entity, names[0]),)
+    return operator.attrgetter(*names)
+
+
+@functools.cache
+def own_properties(cls: type) -> frozenset[str]:
+    """Properties of an entity class whose value follows from the entity's own fields alone.
+
+    Decided from the getter's bytecode, conservatively: `self` is only ever used to read a
+    field that links to no other entity, and the getter makes no nested function. Such a
+    property can only change when the entity's `encode_fields` does.
+    """
+    if cls not in ENTITY_KINDS or cls is Day:
+        return frozenset()
+    plain_fields = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if not any(name in str(f.type) for name in _ENTITY_CLASS_NAMES)
+    }
+    found = set()
+    for name, value in vars(cls).items():
+        getter = value.fget if isinstance(value, property) else None
+        if getter is not None and _reads_only(getter, plain_fields):
+            found.add(name)
+    return frozenset(found)
+
+
+def _reads_only(getter: Callable[..., Any], fields: set[str]) -> bool:
+    code = getter.__code__
+    if code.co_argcount != 1 or any(isinstance(c, type(code)) for c in code.co_consts):
+        return False
+    self_name = code.co_varnames[0]
+    instructions = [i for i in dis.get_instructions(getter) if i.opname != "CACHE"]
+    for index, instruction in enumerate(instructions):
+        argval = instruction.argval
+        if self_name not in (argval if isinstance(argval, tuple) else (argval,)):
+            continue
+        if instruction.opname not in _PLAIN_LOADS:  # stored, deleted, loaded with another...
+            return False
+        following = instructions[index + 1] if index + 1 < len(instructions) else None
+        if following is None or following.opname != "LOAD_ATTR" or following.argval not in fields:
+            return False
+    return True
+
+
+_PLAIN_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"})
+
+
+_ENTITY_CLASS_NAMES = ("Session", "Speaker", "Track", "Room", "SessionType", "Sponsor", "Day")
+
+
+@functools.cache
+def field_position(cls: type, attribute: str) -> int | None:
+    """Where `encode_fields` puts the attribute of a `cls`; None for a property or method."""
+    names = _field_names(cls)
+    return names.index(attribute) + 1 if attribute in names else None
+
+
 _OPAQUE = itertools.count()
 
 
 def encode(value: object) -> object:
     """A hashable, comparable description of a value; entities become references."""
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls is list or cls is tuple:  # the common containers, without the checks below
+        return tuple([item if type(item) in _PLAIN else _encode_item(item) for item in value])  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is _NOT_THERE:
@@ -392,6 +544,12 @@ def encode(value: object) -> object:
             return ("ref", type(value).__name__)
         return encode_fields(value)
     return ("opaque", type(value).__name__, next(_OPAQUE))  # never equal: always re-render
+
+
+def _encode_item(item: object) -> object:
+    """`encode` of a list item, with the common entity reference first."""
+    kind = _ID_KINDS.get(type(item))
+    return ("ref", kind, item.id) if kind is not None else encode(item)  # type: ignore[attr-defined]
 
 
 def fingerprint_of(value: object) -> Digest:
