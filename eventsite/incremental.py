@@ -26,7 +26,7 @@ from eventsite import history, urls
 from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
 from eventsite.issues import IssueLog
-from eventsite.media import MediaResolver, MemoryDerivedStore, image_requests
+from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
 from eventsite.model.graph import EventGraph
 from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
@@ -117,6 +117,7 @@ class Rebuilder:
         self._history_dir: Path | None = None
         # without a cache folder, resized images still survive from one rebuild to the next
         self._derived = options.media_cache or MemoryDerivedStore()
+        self._media_memo = MediaMemo()  # unchanged image files are not read again
 
     def _history_home(self) -> Path:
         """Where the previous change history is read from: a copy of the output folder's, taken
@@ -200,7 +201,14 @@ class Rebuilder:
             api=self.options.api,
             publish=self.options.publish_fields,
         )
-        media = MediaResolver(raw.media, issues, self.options.fetch_remote, derived=self._derived)
+        self._media_memo.next_build()
+        media = MediaResolver(
+            raw.media,
+            issues,
+            self.options.fetch_remote,
+            derived=self._derived,
+            memo=self._media_memo,
+        )
         media.prepare(image_requests(graph))
         view = build_view(graph, media, urls.BaseUrl.parse(self.options.base_url))
         update = history.update_history(

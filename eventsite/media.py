@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -142,6 +142,7 @@ class MediaResolver:
     resize: bool = True  # False: only check the bytes (used by `eventsite check`)
     derived: DerivedStore | None = None
     workers: int = DEFAULT_WORKERS
+    memo: MediaMemo | None = None  # `serve`: outcomes of unchanged files from the last build
     files: dict[str, bytes] = field(default_factory=dict)
     _done: dict[tuple[str, str], Asset | None] = field(default_factory=dict)
 
@@ -190,6 +191,20 @@ class MediaResolver:
 
     def _image_outcome(self, ref: MediaRef) -> _Outcome:
         """Load, check and resize one image; runs in worker threads, so it logs nothing."""
+        key = self._memo_key(ref)
+        if key is not None and self.memo is not None:
+            return self.memo.outcome(key, lambda: self._fresh_outcome(ref))
+        return self._fresh_outcome(ref)
+
+    def _memo_key(self, ref: MediaRef) -> Hashable | None:
+        """Local files only: the reference, the file it names and that file's signature."""
+        if self.memo is None or ref.is_remote:
+            return None
+        real = self.store.find(ref.value)
+        signature = self.store.signature(real) if real is not None else None
+        return None if signature is None else (ref.value, ref.role, real, signature, self.resize)
+
+    def _fresh_outcome(self, ref: MediaRef) -> _Outcome:
         data, failure = self._load_image(ref)
         if data is None:
             return failure
@@ -244,6 +259,30 @@ class MediaResolver:
         path = _hashed_path(data, extension)
         self.files[path] = data
         return Asset(path)
+
+
+class MediaMemo:
+    """Image outcomes kept between the builds of one long-lived process (`serve`): an image
+    whose file has the same signature (size, modification time, inode) is not read, hashed
+    or looked up again. Entries not used by a build are dropped after it."""
+
+    def __init__(self) -> None:
+        self._previous: dict[Hashable, _Outcome] = {}
+        self._current: dict[Hashable, _Outcome] = {}
+        self._lock = threading.Lock()
+
+    def next_build(self) -> None:
+        with self._lock:
+            self._previous, self._current = self._current, {}
+
+    def outcome(self, key: Hashable, make: Callable[[], _Outcome]) -> _Outcome:
+        with self._lock:
+            found = self._current.get(key) or self._previous.get(key)
+        if found is None:
+            found = make()
+        with self._lock:
+            self._current[key] = found
+        return found
 
 
 def _image_key(ref: MediaRef) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import codecs
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,8 @@ class MediaStore:
 
     names: dict[str, str] = field(default_factory=dict)  # normalised key -> real member/path
     reader: Callable[[str], bytes] | None = None
+    # what changes when a file's bytes may have changed (size, mtime, inode); None: unknown
+    signer: Callable[[str], Hashable] | None = None
     _folded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
@@ -96,6 +98,15 @@ class MediaStore:
         return (
             self.names.get(key) or self._folded.get(key.casefold()) or self._stems.get(_stem(key))
         )
+
+    def signature(self, real_name: str) -> Hashable | None:
+        """A value that changes whenever the file may have changed, or None when not known."""
+        if self.signer is None:
+            return None
+        try:
+            return self.signer(real_name)
+        except OSError:
+            return None
 
     def read(self, real_name: str) -> bytes:
         if self.reader is None:

@@ -38,7 +38,11 @@ def read_folder(root: Path, issues: IssueLog) -> RawExport:
         documents[name] = parse_document(
             name, _read_capped(path, MAX_JSON_BYTES), str(path), issues
         )
-    store = MediaStore(names=_index_media(root), reader=lambda rel: _read_media(root, rel))
+    store = MediaStore(
+        names=_index_media(root),
+        reader=lambda rel: _read_media(root, rel),
+        signer=lambda rel: _signature(root / rel),
+    )
     return RawExport(origin=str(root), documents=documents, media=store, files=shown)
 
 
@@ -61,6 +65,11 @@ def _index_media(root: Path) -> dict[str, str]:
                 rel = Path(dirpath, filename).relative_to(root).as_posix()
                 names.setdefault(normalise_media_path(rel), rel)
     return names
+
+
+def _signature(path: Path) -> tuple[int, int, int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
 
 
 def _read_media(root: Path, rel: str) -> bytes:
