@@ -1,4 +1,5 @@
-"""Privacy audit of a rendered site, run on every build between render and write.
+"""Privacy audit of a rendered site, run on every build on each file as it is made, before
+any file is put in place.
 
 The generated files are scanned for e-mail addresses, phone numbers and the values of private
 fields of the input (speaker e-mail and mobile, session comments, ...). Each hit is traced back
@@ -10,9 +11,11 @@ documents must not be copied into the site either.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -24,7 +27,7 @@ from eventsite.model.contacts import (
     EMAIL,
     MIN_PHONE_DIGITS,
     NUMBER_RUN,
-    emails,
+    is_address,
     is_phone,
 )
 from eventsite.model.contacts import (
@@ -40,7 +43,13 @@ MAX_SHOWN = 10
 
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]*>")
+# html.unescape's pattern: every character reference, with or without its semicolon
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 _FIELD_NAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)?")
+_LOCAL_PART = frozenset(string.ascii_letters + string.digits + "._%+-")  # EMAIL's, before "@"
+_NUMBER_CORE = re.compile(r"\d[\d ()./-]{5,}\d")  # NUMBER_RUN without its optional prefix
+_NUMBER_PREFIX = len("tel:+(")
+_FEW_ANCHORS = 32  # up to this many private texts, look for their words by substring search
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -98,9 +107,96 @@ def enforce(
     files: Mapping[str, bytes], documents: Mapping[str, Any], publish: frozenset[str]
 ) -> None:
     """Raise PrivacyError naming what would leak when the audit finds anything."""
-    findings = audit(files, documents, publish)
-    if not findings:
-        return
+    SiteAudit.of(files, documents, publish).enforce()
+
+
+def audit(
+    files: Mapping[str, bytes], documents: Mapping[str, Any], publish: frozenset[str]
+) -> list[Finding]:
+    """Every e-mail address, phone number, private value or raw input found in `files`."""
+    return SiteAudit.of(files, documents, publish).findings()
+
+
+@dataclass(slots=True)
+class AuditState:
+    """What one process found in the files it scanned; merged in the process finishing the site."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # by output file
+    # each private text's first occurrence: (output file, word position)
+    private_texts: dict[tuple[str, ...], tuple[str, int]] = field(default_factory=dict)
+
+
+class SiteAudit:
+    """The privacy audit, one file at a time as the site is made, so it never holds the site.
+
+    A forked render worker scans what it renders (`detach`, then `handover` its state to the
+    parent, which `merge`s it); findings come out in the same order whoever scanned a file.
+    """
+
+    def __init__(self, documents: Mapping[str, Any], publish: frozenset[str]) -> None:
+        self.documents = documents
+        self.publish = publish
+        self.index = index_input(documents)
+        self.runs = _NumberRuns(self.index.private_phones)
+        self.texts = _PrivateTexts(self.index.private_texts)
+        self.state = AuditState()
+
+    @classmethod
+    def of(
+        cls, files: Mapping[str, bytes], documents: Mapping[str, Any], publish: frozenset[str]
+    ) -> SiteAudit:
+        site_audit = cls(documents, publish)
+        for path, data in files.items():
+            site_audit.scan(path, data)
+        return site_audit
+
+    def scan(self, path: str, data: bytes) -> None:
+        """Look for private data in one output file."""
+        text = _scannable(path, data)
+        found = list(_raw_copies(path, text, self.documents))
+        if text is not None:
+            found.extend(_emails(path, text, self.index))
+            found.extend(_phones(path, text, self.index, self.runs))
+            for words, at in self.texts.first_hits(text):
+                first = self.state.private_texts.get(words)
+                if first is None or (path, at) < first:
+                    self.state.private_texts[words] = (path, at)
+        kept = [f for f in found if not _allowed(f, self.publish)]
+        if kept:
+            self.state.findings[path] = kept
+
+    def detach(self) -> None:
+        """In a forked worker: keep only what this process scans from now on."""
+        self.state = AuditState()
+
+    def handover(self) -> AuditState:
+        return self.state
+
+    def merge(self, other: AuditState) -> None:
+        self.state.findings.update(other.findings)
+        for words, first in other.private_texts.items():
+            mine = self.state.private_texts.get(words)
+            if mine is None or first < mine:
+                self.state.private_texts[words] = first
+
+    def findings(self) -> list[Finding]:
+        """By output file, then private texts by where they first show; as if scanned in order."""
+        found = [f for path in sorted(self.state.findings) for f in self.state.findings[path]]
+        rank = {words: number for number, words in enumerate(self.index.private_texts)}
+        firsts = sorted(self.state.private_texts.items(), key=lambda i: (i[1], rank[i[0]]))
+        for words, (path, _) in firsts:
+            sources = tuple(sorted(self.index.private_texts[words]))
+            found.append(Finding(path, "private text", f"({len(words)} words)", sources))
+        return [f for f in found if not _allowed(f, self.publish)]
+
+    def enforce(self) -> None:
+        """Raise PrivacyError naming what would leak when the audit found anything."""
+        findings = self.findings()
+        if findings:
+            raise PrivacyError(_message(findings))
+
+
+def _message(findings: list[Finding]) -> str:
     shown = "\n  ".join(str(f) for f in findings[:MAX_SHOWN])
     more = f"\n  … and {len(findings) - MAX_SHOWN} more" if len(findings) > MAX_SHOWN else ""
     # a private field's value cannot be let through by publishing the public field repeating it
@@ -112,40 +208,28 @@ def enforce(
         if fields
         else ""
     )
-    raise PrivacyError(
+    return (
         f"privacy audit: {len(findings)} finding(s) in the output; nothing was written:"
         f"\n  {shown}{more}{hint}"
     )
 
 
-def audit(
-    files: Mapping[str, bytes], documents: Mapping[str, Any], publish: frozenset[str]
-) -> list[Finding]:
-    """Every e-mail address, phone number, private value or raw input found in `files`."""
-    index = index_input(documents)
-    findings: list[Finding] = []
-    texts = {path: _scannable(path, data) for path, data in sorted(files.items())}
-    for path, text in texts.items():
-        findings.extend(_raw_copies(path, text, documents))
-        if text is None:
-            continue
-        findings.extend(_emails(path, text, index))
-        findings.extend(_phones(path, text, index))
-    findings.extend(_private_texts(texts, index))
-    return [f for f in findings if not _allowed(f, publish)]
-
-
 def index_input(documents: Mapping[str, Any]) -> _InputIndex:
     index = _InputIndex()
+    sources: dict[tuple[str, str], Source] = {}
     for document, key, raw in _strings(documents):
-        source = Source(document, key)
+        source = sources.get((document, key))
+        if source is None:
+            source = sources[document, key] = Source(document, key)
         value = _unescape(raw)
-        for match in EMAIL.finditer(value):
-            index.emails.setdefault(match.group().casefold(), set()).add(source)
-        for match in NUMBER_RUN.finditer(value):
-            digits = only_digits(match.group())
-            if len(digits) >= MIN_PHONE_DIGITS:
-                index.phones.setdefault(digits, set()).add(source)
+        if "@" in value:
+            for match in _email_matches(value):
+                index.emails.setdefault(match.group().casefold(), set()).add(source)
+        if len(value) >= MIN_PHONE_DIGITS:
+            for match in _number_runs(value):
+                digits = only_digits(match.group())
+                if len(digits) >= MIN_PHONE_DIGITS:
+                    index.phones.setdefault(digits, set()).add(source)
         if source.private and len(value.strip()) >= MIN_PRIVATE_TEXT_CHARS:
             words = tuple(w.casefold() for w in _WORD.findall(value))
             if len(words) >= MIN_PRIVATE_TEXT_WORDS:
@@ -160,23 +244,37 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
 
 def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """(document, kebab-case key, value) for every string or number under a key, any depth."""
+    keys: dict[object, str] = {}  # JSON keys repeat in every object
     for document, root in documents.items():
         stack: list[tuple[str, Any]] = [("", root)]
         while stack:
             key, value = stack.pop()
-            if isinstance(value, Mapping):
-                stack.extend((str(k).lower().replace("_", "-"), v) for k, v in value.items())
+            if isinstance(value, str):  # the concrete types first: isinstance of an ABC is slow
+                yield document, key, value
+            elif isinstance(value, dict | Mapping):
+                for k, v in value.items():
+                    name = keys.get(k) if isinstance(k, str) else None
+                    if name is None:
+                        name = keys[k] = str(k).lower().replace("_", "-")
+                    stack.append((name, v))
             elif isinstance(value, list):
                 stack.extend((key, item) for item in value)
-            elif isinstance(value, str):
-                yield document, key, value
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 yield document, key, str(value)
 
 
 def reads_contents(path: str) -> bool:
     """Whether the audit looks inside this output file (text) or only at its name (media)."""
-    return PurePosixPath(path).suffix.lower() in TEXT_SUFFIXES
+    name = _file_name(path)
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as PurePosixPath.suffix
+    return suffix.lower() in TEXT_SUFFIXES
+
+
+def _file_name(path: str) -> str:
+    if "//" in path or "/." in path or path.endswith("/") or path.startswith("."):
+        return PurePosixPath(path).name  # folds "a//b", "a/./b", "a/."
+    return path[path.rfind("/") + 1 :]  # the same, without pathlib's cost per file
 
 
 def _scannable(path: str, data: bytes) -> str | None:
@@ -193,14 +291,24 @@ def _scannable(path: str, data: bytes) -> str | None:
 def _unescape(text: str) -> str:
     """Undo HTML entities and URL escapes, which hide `@` from a plain search."""
     if "&" in text:
-        text = html.unescape(text)
+        text = _CHARREF.sub(_charref, text)
     if "%" in text:
         text = unquote(text)
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _unescaped_charref(reference: str) -> str:
+    return html.unescape(reference)
+
+
+def _charref(match: re.Match[str]) -> str:
+    # html.unescape replaces each reference by what it alone means; pages repeat a few of them
+    return _unescaped_charref(match.group())
+
+
 def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> Iterator[Finding]:
-    name = PurePosixPath(path).name
+    name = _file_name(path)
     stem = name[:-5] if name.endswith(".json") else name
     if stem in DATA_FILES or stem == "attendees":
         yield Finding(path, "raw input file", repr(name), ())
@@ -218,28 +326,108 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
     seen: set[str] = set()
-    for address in emails(text):
+    for match in _email_matches(text):
+        address = match.group()
         key = address.casefold()
-        if key in seen:
+        if key in seen or not is_address(address):
             continue
         seen.add(key)
         sources = tuple(sorted(index.emails.get(key, ())))
         yield Finding(path, "e-mail address", _mask_email(address), sources)
 
 
-def _phones(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:
+def _email_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `EMAIL.finditer(text)`, found from each `@` instead of trying every position.
+
+    A match holds one `@` and starts where the run of local-part characters before it starts
+    (its look-behind rejects any later start), so that is the only place to try.
+    """
+    end = 0  # where the last match ended: finditer goes on from there
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and text[start - 1] in _LOCAL_PART:
+            start -= 1
+        if end <= start < at and (match := EMAIL.match(text, start)) is not None:
+            end = match.end()
+            yield match
+        at = text.find("@", at + 1)
+
+
+def _number_runs(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `NUMBER_RUN.finditer(text)`, found much faster.
+
+    NUMBER_RUN's optional prefix makes the regex engine try it at every position; its digit
+    core is found quickly and ends where the match ends, and the match starts earlier only
+    when "tel:", "+" or "(" come right before the core.
+    """
+    end = 0
+    for core in _NUMBER_CORE.finditer(text):
+        start = core.start()
+        match: re.Match[str] | None = core
+        if start > end and text[start - 1] in "(+:":
+            match = NUMBER_RUN.search(text, max(end, start - _NUMBER_PREFIX), core.end())
+        if match is None:  # pragma: no cover - the core itself matches
+            return
+        end = match.end()
+        yield match
+
+
+def _phones(path: str, text: str, index: _InputIndex, runs: _NumberRuns) -> Iterator[Finding]:
     seen: set[str] = set()
-    for match in NUMBER_RUN.finditer(text):
-        digits = only_digits(match.group())
-        if len(digits) < MIN_PHONE_DIGITS:
+    known = runs.known
+    for match in _number_runs(text):
+        run = known.get(match.group()) or runs.learn(match.group())
+        if run.digits is None:
             continue
-        if digits not in seen and is_phone(text, match):
-            seen.add(digits)
-            yield Finding(path, "phone number", _maskdigits(digits), _phone_sources(digits, index))
-        for number, sources in index.private_phones.items():
-            if number in digits and number not in seen:
+        if run.shaped and run.digits not in seen and is_phone(text, match):
+            seen.add(run.digits)
+            sources = _phone_sources(run.digits, index)
+            yield Finding(path, "phone number", _maskdigits(run.digits), sources)
+        for number in run.private:
+            if number not in seen:
                 seen.add(number)
-                yield Finding(path, "phone number", _maskdigits(number), tuple(sorted(sources)))
+                sources = tuple(sorted(index.private_phones[number]))
+                yield Finding(path, "phone number", _maskdigits(number), sources)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run of numbers is, wherever it stands."""
+
+    digits: str | None  # None: too few digits for a phone number
+    shaped: bool  # shaped like a phone number (whether it is one also depends on its neighbours)
+    private: tuple[str, ...]  # the private phone numbers it holds, in the input's order
+
+
+class _NumberRuns:
+    """Runs of numbers, each worked out once: the same ones (dates, ids) come back on every page."""
+
+    def __init__(self, private_phones: Mapping[str, set[Source]]) -> None:
+        self.rank = {number: rank for rank, number in enumerate(private_phones)}
+        self.lengths = sorted({len(number) for number in private_phones})
+        self.known: dict[str, _Run] = {}
+
+    def learn(self, run: str) -> _Run:
+        digits = only_digits(run)
+        if len(digits) < MIN_PHONE_DIGITS:
+            known = _Run(None, False, ())
+        else:
+            # alone, with no neighbours to spoil it, a run is a phone number if it is shaped like one
+            shaped = is_phone(run, NUMBER_RUN.match(run))  # type: ignore[arg-type]
+            known = _Run(digits, shaped, self._private_within(digits))
+        self.known[run] = known
+        return known
+
+    def _private_within(self, digits: str) -> tuple[str, ...]:
+        if not self.lengths:
+            return ()
+        found = {
+            digits[start : start + length]
+            for length in self.lengths
+            for start in range(len(digits) - length + 1)
+        }
+        return tuple(sorted(found & self.rank.keys(), key=self.rank.__getitem__))
 
 
 def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:
@@ -250,24 +438,50 @@ def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:
     return tuple(sorted(sources))
 
 
-def _private_texts(texts: Mapping[str, str | None], index: _InputIndex) -> Iterator[Finding]:
-    """Private free text shows up as the same run of words in some file's visible text."""
-    if not index.private_texts:
-        return
-    by_first: dict[str, list[tuple[str, ...]]] = {}
-    for words in index.private_texts:
-        by_first.setdefault(words[0], []).append(words)
-    found: set[tuple[str, ...]] = set()
-    for path, text in texts.items():
-        if text is None:
-            continue
+class _PrivateTexts:
+    """Private free text shows up as the same run of words in some file's visible text.
+
+    Most files hold none of it: a file is split into words only when a distinctive word (the
+    longest) of some private text occurs in it.
+    """
+
+    def __init__(self, texts: Iterable[tuple[str, ...]]) -> None:
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        self.by_anchor: dict[str, list[tuple[str, ...]]] = {}
+        for words in texts:
+            self.by_first.setdefault(words[0], []).append(words)
+            self.by_anchor.setdefault(max(words, key=len), []).append(words)
+
+    def first_hits(self, text: str) -> Iterator[tuple[tuple[str, ...], int]]:
+        """(private text, word position) of each private text's first occurrence in `text`."""
+        if not self.by_anchor:
+            return
+        possible = {words for anchor in self._anchors_in(text) for words in self.by_anchor[anchor]}
+        if not possible:
+            return
         words = [w.casefold() for w in _WORD.findall(_TAG.sub(" ", text))]
+        found: set[tuple[str, ...]] = set()
         for at, word in enumerate(words):
-            for candidate in by_first.get(word, ()):
-                if candidate not in found and tuple(words[at : at + len(candidate)]) == candidate:
+            for candidate in self.by_first.get(word, ()):
+                if (
+                    candidate in possible
+                    and candidate not in found
+                    and tuple(words[at : at + len(candidate)]) == candidate
+                ):
                     found.add(candidate)
-                    sources = tuple(sorted(index.private_texts[candidate]))
-                    yield Finding(path, "private text", f"({len(candidate)} words)", sources)
+                    yield candidate, at
+
+    def _anchors_in(self, text: str) -> Iterable[str]:
+        # casefold maps each character on its own, so a word's folding is a substring of the
+        # text's; for ASCII text it also keeps word boundaries, so its words can be compared
+        folded = text.casefold()
+        if len(self.by_anchor) <= _FEW_ANCHORS:
+            return [anchor for anchor in self.by_anchor if anchor in folded]
+        if text.isascii():
+            words = set(_WORD.findall(folded))
+        else:
+            words = {word.casefold() for word in set(_WORD.findall(text))}
+        return words & self.by_anchor.keys()
 
 
 def _allowed(finding: Finding, publish: frozenset[str]) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,9 +143,7 @@ def build(options: BuildOptions) -> BuildReport:
         watch.lap("audit")
         stats: WriteStats = write_site(options.output, files, static, options.file_store)
     else:
-        privacy_audit = partial(
-            audit.enforce, documents=raw.documents, publish=options.publish_fields
-        )
+        privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
         stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
@@ -162,25 +159,30 @@ def render_and_write(
     theme: Theme,
     media_files: dict[str, bytes],
     lap: Callable[[str], None] = lambda stage: None,
-    check: Callable[[dict[str, bytes]], None] = lambda files: None,
+    privacy_audit: audit.SiteAudit | None = None,
 ) -> WriteStats:
     """Stages 6-7: render every file and write it as soon as it is made (pages in parallel).
 
-    Nothing is visible before `writer.finish()`, so `check` (the privacy audit) still sees the
-    whole site, read back, before it is put in place; if it raises, nothing was written.
+    The privacy audit scans each file as it is made, in the process that made it; nothing is
+    visible before `writer.finish()`, so if the audit finds anything, nothing was written.
     """
     writer = SiteWriter(options.output, options.file_store)
     try:
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
-        extra = lambda: other_files(view, pages)  # noqa: E731
-        render_pages(renderer, pages, writer, jobs, extra, options.progress)
+        extra = other_file_parts(view, pages)
+        render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
         for path, data in sorted(media_files.items()):
             writer.write(path, data)
+            if privacy_audit is not None:
+                privacy_audit.scan(path, data)
         for path, source in _static_copies(theme).items():
             writer.copy(path, source)
+            if privacy_audit is not None:
+                privacy_audit.scan(path, source.read_bytes() if audit.reads_contents(path) else b"")
         lap("render")
-        check(writer.read_back(audit.reads_contents))
+        if privacy_audit is not None:
+            privacy_audit.enforce()
         lap("audit")
         return writer.finish()
     finally:
@@ -208,18 +210,35 @@ def other_files(
 
     With a `cache` (`eventsite serve`), the per-session pieces of unchanged sessions are reused.
     """
+    files: dict[str, bytes] = {}
+    for part in other_file_parts(view, pages, cache):
+        files.update(part())
+    return files
+
+
+def other_file_parts(
+    view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
+) -> list[Callable[[], dict[str, bytes]]]:
+    """`other_files` in parts, biggest first: each can be made, written and let go on its own."""
     from eventsite.render import changes, frab, ical, search, sitemap
 
-    files = dict(cache.calendar_files(view) if cache else ical.calendar_files(view))
-    files[urls.FRAB_XML] = frab.frab_xml(view, cache.frab if cache else None)
-    files[urls.FRAB_JSON] = frab.frab_json(view, cache.frab if cache else None)
-    files[urls.SEARCH_INDEX] = search.search_index(
-        view.graph.sessions, cache.search if cache else None
-    )
-    indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
-    files[urls.SITEMAP] = sitemap.sitemap(indexed, view.base_url)
-    files.update(changes.change_files(view, cache.changes if cache else None))
-    return files
+    def sitemap_file() -> dict[str, bytes]:
+        indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
+        return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
+
+    frab_cache = cache.frab if cache else None
+    return [
+        lambda: dict(cache.calendar_files(view) if cache else ical.calendar_files(view)),
+        lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
+        lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
+        lambda: {
+            urls.SEARCH_INDEX: search.search_index(
+                view.graph.sessions, cache.search if cache else None
+            )
+        },
+        sitemap_file,
+        lambda: changes.change_files(view, cache.changes if cache else None),
+    ]
 
 
 def fail_if_strict(issues: IssueLog, strict: bool) -> None:

@@ -3,7 +3,8 @@
 Rendering is CPU-bound Python, so threads would not help; a forked worker shares the resolved
 graph, the compiled templates and the staging folder without copying or pickling any of it.
 Each process writes the files it rendered (creating files costs the kernel time, which then
-runs on both cores too) and the worker hands back only the list of what it wrote. Every page
+runs on both cores too), the privacy audit scans each file where it was made, and the worker
+hands back only the list of what it wrote and what the audit found. Every page
 is rendered from the same data by the same templates whichever process renders it, so the
 site is byte-identical to a single-process build (tests check this).
 """
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from eventsite.audit import AuditState, SiteAudit
 from eventsite.errors import EventsiteError, ThemeError
 from eventsite.progress import Progress, Task
 from eventsite.render.pages import HtmlRenderer, PageSpec
@@ -45,35 +47,41 @@ def render_pages(
     pages: Sequence[PageSpec],
     writer: SiteWriter,
     jobs: int = 1,
-    other_files: Callable[[], dict[str, bytes]] | None = None,
+    other_files: Sequence[Callable[[], dict[str, bytes]]] = (),
     progress: Progress | None = None,
+    site_audit: SiteAudit | None = None,
 ) -> None:
-    """Render every page (and `other_files`) and hand it to `writer`, on `jobs` processes.
+    """Render every page (and the files each of `other_files` makes) and hand it to `writer`,
+    on `jobs` processes.
 
-    The work is cut into tasks: the other files first (one task, the biggest), then chunks of
+    `site_audit` scans each file in the process that made it, while it is still in memory;
+    the workers hand their findings back with the list of what they wrote.
+
+    The work is cut into tasks: the other files first (a task per part), then chunks of
     pages. The task numbers wait in a pipe that every process reads from, four bytes at a
     time (reads that small are atomic), so whoever is free takes the next task.
     """
+    out = _Output(writer, site_audit)
     tasks: list[Callable[[], None]] = []
-    if other_files is not None:
-        tasks.append(lambda: _write_all(other_files(), writer))
+    for make in other_files:
+        tasks.append(lambda make=make: _write_all(make(), out))  # type: ignore[misc]
     if jobs <= 1 or len(pages) < 2:
         with (progress or Progress()).task("pages", len(pages)) as bar:
-            _render_share(renderer, pages, writer, bar)
+            _render_share(renderer, pages, out, bar)
         for task in tasks:
             task()
         return
     first, rest = _first_of_each_template(pages)
-    _render_share(renderer, first, writer, Task())  # compiles every template before forking
+    _render_share(renderer, first, out, Task())  # compiles every template before forking
     # page tasks report to `bar`: a no-op in the workers; in this process the real progress
     # task, made after forking (a progress bar may run a thread, which must not be forked)
     bar: Task = Task()
     size = max(4, len(rest) // (jobs * 64), -(-len(rest) // MAX_TASKS))
     for start in range(0, len(rest), size):
         chunk = rest[start : start + size]
-        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, writer, bar))  # type: ignore[misc]
+        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
-    workers = [_fork(lambda: queue.run(tasks), writer) for _ in range(jobs - 1)]
+    workers = [_fork(lambda: queue.run(tasks), out) for _ in range(jobs - 1)]
     queue.close_writing()
     bar = (progress or Progress()).task("pages", len(pages))
     bar.advance(len(first))
@@ -86,8 +94,28 @@ def render_pages(
         for result in results:  # even after a failure: the writer must clean up their files
             if result.state is not None:
                 writer.merge(result.state)
+            if result.audit is not None and site_audit is not None:
+                site_audit.merge(result.audit)
     for result in results:
         result.raise_error()
+
+
+@dataclass(slots=True)
+class _Output:
+    """Where a made file goes: the writer, and the privacy audit if there is one."""
+
+    writer: SiteWriter
+    site_audit: SiteAudit | None
+
+    def write(self, path: str, data: bytes) -> None:
+        self.writer.write(path, data)
+        if self.site_audit is not None:
+            self.site_audit.scan(path, data)
+
+    def detach(self) -> None:
+        self.writer.detach()
+        if self.site_audit is not None:
+            self.site_audit.detach()
 
 
 class _TaskQueue:
@@ -115,16 +143,16 @@ class _TaskQueue:
         os.close(self.read_end)
 
 
-def _write_all(files: dict[str, bytes], writer: SiteWriter) -> None:
+def _write_all(files: dict[str, bytes], out: _Output) -> None:
     for path in sorted(files):
-        writer.write(path, files[path])
+        out.write(path, files.pop(path))  # the written file's bytes are not needed any more
 
 
 def _render_share(
-    renderer: HtmlRenderer, pages: Sequence[PageSpec], writer: SiteWriter, bar: Task
+    renderer: HtmlRenderer, pages: Sequence[PageSpec], out: _Output, bar: Task
 ) -> None:
     for page in pages:
-        writer.write(page.path, renderer.render(page))
+        out.write(page.path, renderer.render(page))
         bar.advance()
 
 
@@ -140,7 +168,7 @@ def _first_of_each_template(
     return first, rest
 
 
-def _fork(work: Callable[[], None], writer: SiteWriter) -> tuple[int, int]:
+def _fork(work: Callable[[], None], out: _Output) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -149,15 +177,17 @@ def _fork(work: Callable[[], None], writer: SiteWriter) -> tuple[int, int]:
         os.close(write_end)
         return pid, read_end
     os.close(read_end)  # the worker from here on; it never returns
-    _run_worker(work, writer, write_end)
+    _run_worker(work, out, write_end)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(slots=True)
 class _WorkerResult:
-    """What a worker hands back: what it wrote, and the error that stopped it, if any."""
+    """What a worker hands back: what it wrote, what the audit found in it, and the error that
+    stopped it, if any."""
 
     state: WriteState | None
+    audit: AuditState | None = None
     error: tuple[str, str, str | None] | None = None  # EventsiteError class, message, file
     crash: str = ""
 
@@ -170,18 +200,20 @@ class _WorkerResult:
             raise RuntimeError(f"a render worker failed: {self.crash}")
 
 
-def _run_worker(work: Callable[[], None], writer: SiteWriter, write_end: int) -> None:
+def _run_worker(work: Callable[[], None], out: _Output, write_end: int) -> None:
     code = 0
     result = _WorkerResult(state=None)
     try:
-        writer.detach()
+        out.detach()
         work()
     except EventsiteError as exc:
         result.error = (type(exc).__name__, exc.message, exc.file)
     except BaseException as exc:  # reported by the parent, which owns the terminal
         result.crash = f"{type(exc).__name__}: {exc}"
         code = 1
-    result.state = writer.handover()
+    result.state = out.writer.handover()
+    if out.site_audit is not None:
+        result.audit = out.site_audit.handover()
     try:
         with os.fdopen(write_end, "wb") as pipe:
             pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)

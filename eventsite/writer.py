@@ -164,19 +164,6 @@ class SiteWriter:
         self.created += other.created
         self.pending += other.pending
 
-    def read_back(self, wanted: Callable[[str], bool] = lambda path: True) -> dict[str, bytes]:
-        """Every file of the new site as it will be once `finish` has put it in place; files
-        `wanted` rejects (media, for the privacy audit) are listed with empty contents."""
-        waiting = {target: temp for temp, target in self.pending}
-        files: dict[str, bytes] = {}
-        for rel in sorted(self.paths):
-            if not wanted(rel):
-                files[rel] = b""
-                continue
-            target = _lexical_target(self.root, rel)
-            files[rel] = self._guard(waiting.get(target, target).read_bytes)
-        return files
-
     def stats(self) -> WriteStats:
         return WriteStats(len(self.paths), self.bytes, self.created + len(self.pending))
 
