@@ -46,10 +46,18 @@ def _phone_spans_without_shortcut(text: str) -> list[tuple[int, int]]:
     ]
 
 
-PHONEISH = st.text(alphabet="0123456789 +-().:/tel@abc\n", max_size=60)
+PHONEISH = st.text(
+    alphabet="0123456789 +-().:/tel@abc\n\u0660\u0663\u0669\u096a\uff11", max_size=60
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.one_of(PHONEISH, st.text(max_size=60)))
 def test_digit_count_shortcut_finds_the_same_phone_numbers(text: str) -> None:
     assert list(contacts.phone_spans(text)) == _phone_spans_without_shortcut(text)
+
+
+def test_phone_numbers_in_other_scripts_digits_are_still_found() -> None:
+    arabic_indic = "Call +\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667 now"
+    assert list(contacts.phone_spans(arabic_indic)) == _phone_spans_without_shortcut(arabic_indic)
+    assert contacts.redact(arabic_indic).phones == 1

@@ -59,7 +59,10 @@ def emails(text: str) -> Iterator[str]:
 
 def could_hold_phone(text: str) -> bool:
     """Whether `text` has enough digits for a phone number: ten C-level counts are far cheaper
-    than the NUMBER_RUN scan, and most free text has fewer than eight digits in all."""
+    than the NUMBER_RUN scan, and most free text has fewer than eight digits in all. `\\d`
+    also matches other scripts' digits, so only ASCII text is judged by the count."""
+    if not text.isascii():
+        return True
     return sum(map(text.count, "0123456789")) >= MIN_PHONE_DIGITS
 
 
