@@ -131,6 +131,7 @@ class Result:
 
 def main() -> None:
     args = _parse_args()
+    _compile_bytecode()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     sizes = [s for s in SIZES if not (args.quick and s > 2_000)]
@@ -148,6 +149,15 @@ def main() -> None:
     report = _markdown(results, startup, args)
     args.out.write_text(report, encoding="utf-8")
     print(report)
+
+
+def _compile_bytecode() -> None:
+    """Compile eventsite's modules, as `pip install` does: with PYTHONDONTWRITEBYTECODE set
+    (it is on this project's machines) a build run from the repository would otherwise compile
+    every module from source in every process, about 60 ms that no installed copy pays."""
+    import compileall
+
+    compileall.compile_dir(REPO / "eventsite", quiet=1)
 
 
 def _parse_args() -> argparse.Namespace:

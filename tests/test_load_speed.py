@@ -61,3 +61,18 @@ def test_phone_numbers_in_other_scripts_digits_are_still_found() -> None:
     arabic_indic = "Call +\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667 now"
     assert list(contacts.phone_spans(arabic_indic)) == _phone_spans_without_shortcut(arabic_indic)
     assert contacts.redact(arabic_indic).phones == 1
+
+
+def test_xml_character_filter_is_the_complement_of_xml_chars() -> None:
+    from eventsite.render.frab import _NOT_XML
+
+    def is_xml_char(code: int) -> bool:  # XML 1.0, production [2] Char
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        )
+
+    wrong = [c for c in range(0x110000) if bool(_NOT_XML.match(chr(c))) == is_xml_char(c)]
+    assert wrong == []
