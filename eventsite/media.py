@@ -147,23 +147,53 @@ class MediaResolver:
     _done: dict[tuple[str, str], Asset | None] = field(default_factory=dict)
 
     def prepare(self, requests: Sequence[ImageRequest], progress: Progress | None = None) -> None:
-        """Resolve many images at once: downloads and resizing run in a thread pool."""
+        """Resolve many images at once. Images already resized by an earlier build are taken
+        from the cache on this thread (that is quick Python work, which threads would only
+        slow down by contending for the GIL: 1.7 s vs 3.4 s with 4 threads for 4,000 photos);
+        downloads and resizing run in a thread pool, where they overlap."""
         first: dict[tuple[str, str], ImageRequest] = {}
         for request in requests:
             first.setdefault(_image_key(request.ref), request)
         todo = [r for key, r in first.items() if key not in self._done]
         task = (progress or Progress()).task("images", len(todo))
-        with task, ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+        with task:
+            outcomes = {i: self._quick_outcome(request.ref) for i, request in enumerate(todo)}
+            slow = [i for i, outcome in outcomes.items() if outcome is None]
+            task.advance(len(todo) - len(slow))
+            with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
 
-            def work(request: ImageRequest) -> _Outcome:
-                try:
-                    return self._image_outcome(request.ref)
-                finally:
-                    task.advance()
+                def work(index: int) -> _Outcome:
+                    try:
+                        return self._image_outcome(todo[index].ref)
+                    finally:
+                        task.advance()
 
-            outcomes = list(pool.map(work, todo))
-        for request, outcome in zip(todo, outcomes, strict=True):
+                outcomes.update(zip(slow, pool.map(work, slow), strict=True))
+        for i, request in enumerate(todo):
+            outcome = outcomes[i]
+            assert outcome is not None
             self._record(request, outcome)
+
+    def _quick_outcome(self, ref: MediaRef) -> _Outcome | None:
+        """The outcome without resizing or network, or None when that work is needed."""
+        key = self._memo_key(ref)
+        if key is not None and self.memo is not None:
+            remembered = self.memo.get(key)
+            if remembered is not None:
+                return remembered
+        if ref.is_remote or not self.resize or self.derived is None:
+            return None
+        data, failure = self._load_image(ref)
+        if data is None:
+            outcome = failure
+        else:
+            cached = self.derived.get_derived(data, ref.role)
+            if cached is None:
+                return None
+            outcome = _asset_from(cached)
+        if key is not None and self.memo is not None:
+            self.memo.put(key, outcome)
+        return outcome
 
     def image(self, ref: MediaRef | None, entity: str, entity_id: str) -> Asset | None:
         if ref is None:
@@ -275,13 +305,22 @@ class MediaMemo:
         with self._lock:
             self._previous, self._current = self._current, {}
 
-    def outcome(self, key: Hashable, make: Callable[[], _Outcome]) -> _Outcome:
+    def get(self, key: Hashable) -> _Outcome | None:
         with self._lock:
             found = self._current.get(key) or self._previous.get(key)
+            if found is not None:
+                self._current[key] = found
+            return found
+
+    def put(self, key: Hashable, outcome: _Outcome) -> None:
+        with self._lock:
+            self._current[key] = outcome
+
+    def outcome(self, key: Hashable, make: Callable[[], _Outcome]) -> _Outcome:
+        found = self.get(key)
         if found is None:
             found = make()
-        with self._lock:
-            self._current[key] = found
+            self.put(key, found)
         return found
 
 
