@@ -227,10 +227,17 @@ def other_file_parts(
         return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
 
     frab_cache = cache.frab if cache else None
+    schedules: list[Callable[[], dict[str, bytes]]] = (
+        [
+            lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
+            lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
+        ]
+        if frab_cache
+        else [lambda: frab.frab_files(view)]  # one schedule description for both formats
+    )
     return [
         lambda: dict(cache.calendar_files(view) if cache else ical.calendar_files(view)),
-        lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
-        lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
+        *schedules,
         lambda: {
             urls.SEARCH_INDEX: search.search_index(
                 view.graph.sessions, cache.search if cache else None

@@ -76,3 +76,30 @@ def test_xml_character_filter_is_the_complement_of_xml_chars() -> None:
 
     wrong = [c for c in range(0x110000) if bool(_NOT_XML.match(chr(c))) == is_xml_char(c)]
     assert wrong == []
+
+
+def _fold_by_characters(line: str) -> str:
+    """The reference: greedy packing character by character (the former implementation)."""
+    if len(line.encode("utf-8")) <= 75:
+        return line
+    chunks: list[str] = []
+    current: list[str] = []
+    size, limit = 0, 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            chunks.append("".join(current))
+            current, size, limit = [], 0, 74
+        current.append(char)
+        size += width
+    chunks.append("".join(current))
+    return "\r\n ".join(chunks)
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=st.text(alphabet=st.sampled_from("aZ9 ;,\\é€😀ß\u0301"), max_size=400))
+def test_calendar_folding_by_bytes_equals_folding_by_characters(line: str) -> None:
+    from eventsite.render.ical import fold
+
+    assert fold(line) == _fold_by_characters(line)
+    assert all(len(part.encode("utf-8")) <= 75 for part in fold(line).split("\r\n"))

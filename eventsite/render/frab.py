@@ -122,12 +122,12 @@ def frab_xml(view: SiteView, cache: FrabCache | None = None) -> bytes:
     """
     schedule = cache.schedule(view) if cache else frab_schedule(view)
     if cache is None:
-        return _xml_document(view, schedule, _xml_event)
+        return _whole_xml(view, schedule)
     skeleton = _xml_document(view, schedule, _xml_slot)
     parts = skeleton.split(_XML_SLOT)
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # cannot happen: data text is escaped; be exact anyway
-        return _xml_document(view, schedule, _xml_event)
+        return _whole_xml(view, schedule)
     return _interleave(parts, [cache.xml_piece(item) for item in events])
 
 
@@ -138,17 +138,31 @@ def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
     """
     schedule = cache.schedule(view) if cache else frab_schedule(view)
     if cache is None:
-        return _json_text(_json_document(schedule, _json_event)).encode("utf-8") + b"\n"
+        return _whole_json(schedule)
     skeleton = _json_text(_json_document(schedule, lambda item: _JSON_SLOT))
     parts = skeleton.split(_JSON_SLOT_TEXT)
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # some text of the data is the slot marker itself
-        return _json_text(_json_document(schedule, _json_event)).encode("utf-8") + b"\n"
+        return _whole_json(schedule)
     pieces = [
         cache.json_piece(item, _indentation_before(part))
         for item, part in zip(events, parts[:-1], strict=True)
     ]
     return _interleave([part.encode("utf-8") for part in parts], pieces) + b"\n"
+
+
+def frab_files(view: SiteView) -> dict[str, bytes]:
+    """Both formats from one schedule description, which a clean build then makes once."""
+    schedule = frab_schedule(view)
+    return {urls.FRAB_XML: _whole_xml(view, schedule), urls.FRAB_JSON: _whole_json(schedule)}
+
+
+def _whole_xml(view: SiteView, schedule: FrabSchedule) -> bytes:
+    return _xml_document(view, schedule, _xml_event)
+
+
+def _whole_json(schedule: FrabSchedule) -> bytes:
+    return _json_text(_json_document(schedule, _json_event)).encode("utf-8") + b"\n"
 
 
 # --- per-event pieces kept between builds (`eventsite serve`) ---------------------------------

@@ -167,23 +167,19 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never inside a UTF-8 character."""
-    if len(line.encode("utf-8")) <= FOLD_OCTETS:
+    if len(line) <= FOLD_OCTETS // 4:  # short enough whatever its characters
         return line
-    if line.isascii():  # one octet per character
-        rest = [
-            line[i : i + FOLD_OCTETS - 1] for i in range(FOLD_OCTETS, len(line), FOLD_OCTETS - 1)
-        ]
-        return (CRLF + " ").join([line[:FOLD_OCTETS], *rest])
-    chunks: list[str] = []
-    current: list[str] = []
-    size, limit = 0, FOLD_OCTETS
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            chunks.append("".join(current))
-            # continuation lines start with a space, which counts towards their 75 octets
-            current, size, limit = [], 0, FOLD_OCTETS - 1
-        current.append(char)
-        size += width
-    chunks.append("".join(current))
-    return (CRLF + " ").join(chunks)
+    data = line.encode("utf-8")
+    if len(data) <= FOLD_OCTETS:
+        return line
+    chunks: list[bytes] = []
+    start, limit = 0, FOLD_OCTETS
+    while len(data) - start > limit:
+        cut = start + limit
+        while data[cut] & 0xC0 == 0x80:  # a continuation byte: the character starts earlier
+            cut -= 1
+        chunks.append(data[start:cut])
+        # continuation lines start with a space, which counts towards their 75 octets
+        start, limit = cut, FOLD_OCTETS - 1
+    chunks.append(data[start:])
+    return (CRLF + " ").join(chunk.decode("utf-8") for chunk in chunks)
