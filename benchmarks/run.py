@@ -48,45 +48,62 @@ PSS_EVERY = 10  # samples
 
 NOTES = """## What was profiled, and what changed
 
-Profiled in-process with cProfile and pyinstrument (per stage and per template) on
-FOSSASIASummit2016 and on a 2,000-session synthetic export, before each change:
+Profiled with pyinstrument and cProfile (whole builds in-process with `-j 1`, per stage, per
+template and per task), `python -X importtime`, and micro-benchmarks of the kernel's file
+operations on this VM, on FOSSASIASummit2016 and on synthetic exports of 2,000 and 10,000
+sessions, before each change. In order of effect:
 
-- **Markdown**: every plain-text abstract built a new `markdown.Markdown` (loading its
-  extensions) — about 0.2 ms a text. Now one converter is reused, and text without any Markdown
-  syntax skips it (a property test checks the output is the same). Render 0.46 → 0.35 s.
-- **Template compilation**: 70 ms per build. Compiled templates are now kept in the cache folder
-  (Jinja bytecode cache, per eventsite version, keyed by template checksum): 4 ms.
-- **Work repeated on every page**: WCAG contrast of track colours (15,000 calls), ISO timestamps
-  of zone-aware datetimes (a zone lookup each), id slugs (SHA-1), the has-text check of bios,
-  `isinstance` chains in `url()`. Each is now done once per value. Render CPU, first pass
-  0.39 → 0.26 s, second pass 0.23 → 0.16 s.
-- **Writing**: creating a file on this VM's disk costs 0.1–0.6 ms of kernel time (overwriting an
-  existing one 0.06 ms), and the writer resolved every path. Folders are now made and checked
-  once, and a site eventsite made before is updated in place, rewriting only files whose bytes
-  changed (a no-change rebuild writes nothing; its write stage takes about 25 ms).
-- **Two cores**: large sites render on forked workers that pull tasks (chunks of pages; the
-  calendars and schedule exports as one task) from a shared pipe and write their own files.
-  Output is byte-identical to a single-process build (tested).
+- **Creating files.** On this VM a new inode costs 0.3–0.7 ms of kernel time (a hard link
+  15 µs, overwriting 50 µs), and the site has 1,963 files (43,000 at 10,000 sessions). Every
+  file a build writes is now kept by content hash in the cache folder (`files/`) and
+  hard-linked into the site; a clean build whose bytes were made before links instead of
+  creating (FOSSASIASummit2016: kernel time 1.08 s → 0.2 s). Objects are compared byte for byte
+  before reuse, never changed in place, and removed when no site links them.
+- **Privacy audit** (0.9 s of a 2 s build): e-mail search from each `@`, number runs from
+  their digit core and once per distinct run, private phone numbers by digit windows against a
+  set, private texts only in files holding one of their words; and it streams: each file is
+  scanned as it is made, in the process that made it, so the site is never read back into
+  memory (0.79 → 0.16 s CPU; 10,000 sessions: largest process 1,036 → 386 MiB).
+- **Page rendering** (Jinja): a `{% fragment %}` tag renders repeated markup (session list
+  items, speaker cards, header, footer) once per distinct input and records its inputs for
+  `serve`; one reused nh3 cleaner and Markdown converter; a rich-text cache large enough for
+  10,000 sessions. Per page: ~500 → ~325 µs (FOSSASIASummit2016), ~570 → ~310 µs (10,000).
+- **Load stage** at 10,000 sessions 4.4 → 1.3 s: a linear scan anchored at quotes decides
+  whether a file can hold an over-long string (it walked every value of every big file),
+  phone search is skipped for ASCII text with fewer than eight digits, redaction passes run
+  only when their markers occur.
+- **Media**: images already resized are taken from the cache on the main thread (the thread
+  pool was slower than one thread for them: GIL contention; 4,000 photos 3.4 → 1.0 s); a
+  use's smaller variants are resized from its largest and the format is chosen once at 1x
+  (resizing −23 % CPU); Pillow is imported only when an image must be decoded.
+- **Other files**: calendars, frab XML/JSON, search index, sitemap and change history are
+  separate tasks for the two processes; one frab schedule description for both formats;
+  calendar lines folded by bytes, not characters.
+- **`serve` edits**: changed entities are found by comparing their fields with the last
+  build's (not by digesting 150,000 recorded inputs); whole-schedule files are spliced from
+  per-session pieces kept while a session is unchanged; unchanged image files are not read
+  again; debounce 250 → 30 ms.
+- **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
+  is set on these machines, which made every benchmarked process compile every module);
+  an XML character class that took 4.5 ms to compile is written as its complement.
 
-Where the time goes now (this run, after merging main's image resizing, change history and
-`serve`; pyinstrument on a warm FOSSASIASummit2016 build, 1.7 s): creating files dominates —
-the kernel spends 0.1–0.6 ms on each new file on this VM, and the site has 1,961 of them (526
-calendars and the other non-page files cost about 0.4 s to create); making calendars, frab XML/JSON and the change history
-take 0.36 s to make; HTML pages about 0.5 s of CPU over both processes; load 0.03 s. A cold
-build adds image resizing (about 2.5 s of CPU, in main's media stage, issue 4). So the next steps
-are fewer files where the formats allow it (one calendar per session is 491 files), and Jinja's
-per-page overhead (base template, footer include, `Context.call` for `url()`: about 150–200 µs a
-page), which fragment caching of the footer and of session list items could halve, at the price
-of template changes held back while the theme is being reworked. The one-session edit through
-`serve`'s incremental rebuilder (issue 5) takes longer than a clean warm build here (2.8 s for
-FOSSASIASummit2016, 59 s at 10,000 sessions), so it needs profiling of its own. Peak RSS is the
-sum over the main process and its worker (copy-on-write pages count twice) plus the media stage's
-thread pool.
+Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build spends
+about 0.2 s before `build()` starts (interpreter 0.04 s, imports of eventsite, Jinja, Markdown,
+nh3 and the standard library about 0.12 s), then ~0.05 s loading, ~0.1 s on media and view,
+~0.45 s of CPU rendering and auditing on two processes; the 0.25 s target would need the
+render and audit work of a whole site in well under 0.1 s of Python, i.e. a persistent
+render cache keyed by each page's recorded inputs (the `serve` engine's records, kept on disk
+between processes), which is not built. A cold build adds Pillow resizing of 182 photos into
+4 variants each (~2 s of CPU). At 10,000 sessions the CPU goes to page rendering (~5.5 s),
+calendars and schedule exports (~5 s), the audit scan of 300 MB of output (~4 s), loading
+(~1.3 s), media (~1 s) and linking 43,000 files; peak memory is the parsed export and view
+held by both processes (~200 MB each before the fork) plus the schedule exports while they
+are made. The one-session edit in `serve` re-loads and re-normalises the whole export and
+re-renders the schedule, day, track and room pages that list the session.
 
-**The machine was shared**: other engineers' test suites ran during these runs (load average
-between 1 and 6 on the two cores; an earlier run at load 7–10 gave wall times 2–4 times higher),
-so the CPU column is the steadier signal; re-check the targets on an idle machine with the same
-command.
+Peak memory: the PSS sum splits pages shared between the main process and its forked worker
+(copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
+shared pages twice. PSS is read every 40 ms, RSS every 4 ms.
 """
 
 sys.path.insert(0, str(REPO))
