@@ -15,9 +15,11 @@ it switches itself off and the writer creates files as before.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 
@@ -30,6 +32,21 @@ def write_file(target: Path | str, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Put `data` at `target` atomically: a reader sees the old file or the new one, never half
+    of one. The temporary name is unique per process and thread (the media cache writes from
+    threads, forked workers write into the same folders)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        write_file(temporary, data)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 class FileStore:
@@ -84,10 +101,7 @@ class FileStore:
         return removed
 
     def _make_object(self, obj: str, data: bytes) -> None:
-        os.makedirs(self.root, exist_ok=True)
-        temp = f"{obj}.tmp-{os.getpid()}"
-        write_file(temp, data)
-        os.replace(temp, obj)  # never a half-written object, even with two builds at once
+        replace_file(Path(obj), data)  # never a half-written object, even with two builds at once
 
 
 def _holds(obj: str, data: bytes) -> bool:

@@ -12,7 +12,6 @@ A failed rebuild raises and changes nothing: the previous site stays on disk and
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -25,6 +24,7 @@ from types import MappingProxyType
 from eventsite import history, urls
 from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
 from eventsite.errors import OutputError, ThemeError
+from eventsite.filestore import replace_file
 from eventsite.issues import IssueLog
 from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
 from eventsite.model.graph import EventGraph
@@ -301,7 +301,7 @@ class Rebuilder:
         self._disk_in_sync = False
         try:
             for rel in sorted(written):
-                _replace_file(safe_target(self.output, rel), written[rel])
+                replace_file(safe_target(self.output, rel), written[rel])
             for rel in removed:
                 _remove_file(self.output, safe_target(self.output, rel))
         except OSError as exc:
@@ -321,13 +321,6 @@ def _read_static(theme: Theme) -> dict[str, bytes]:
         return {name: path.read_bytes() for name, path in theme.static_files().items()}
     except OSError as exc:
         raise ThemeError(f"cannot read a static file: {exc.strerror}", file=exc.filename) from None
-
-
-def _replace_file(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
 
 
 def _remove_file(root: Path, target: Path) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from email.message import Message
@@ -24,6 +22,7 @@ from typing import Any
 
 import PIL
 
+from eventsite.filestore import replace_file
 from eventsite.images import PIPELINE_VERSION, Encoded, Rendition
 
 DEFAULT_DIR_NAME = ".eventsite-cache"
@@ -140,7 +139,7 @@ class MediaCache:
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
-            _atomic_write(path, data)
+            replace_file(path, data)
         except OSError as exc:
             self.write_error = (
                 self.write_error or f"cannot write the media cache {self.root}: {exc}"
@@ -181,15 +180,3 @@ def fresh_until(headers: Message, now: float | None = None) -> float:
         except (TypeError, ValueError, IndexError):
             return 0.0
     return 0.0
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
