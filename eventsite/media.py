@@ -110,6 +110,15 @@ class _Outcome:
     warn: bool = True
 
 
+@dataclass(slots=True)
+class _Started:
+    """An image that needs a thread (download or resize): its memo key and any bytes read."""
+
+    key: Hashable | None
+    data: bytes | None
+    looked_up: bool = False  # the resized-image cache was asked already, and had nothing
+
+
 def sniff_audio(data: bytes) -> str | None:
     for signature, extension in AUDIO_SIGNATURES:
         if data.startswith(signature):
@@ -157,41 +166,47 @@ class MediaResolver:
         todo = [r for key, r in first.items() if key not in self._done]
         task = (progress or Progress()).task("images", len(todo))
         with task:
-            outcomes = {i: self._quick_outcome(request.ref) for i, request in enumerate(todo)}
-            slow = [i for i, outcome in outcomes.items() if outcome is None]
+            outcomes = [self._quick_outcome(request.ref) for request in todo]
+            slow = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, _Started)]
             task.advance(len(todo) - len(slow))
             with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
 
                 def work(index: int) -> _Outcome:
                     try:
-                        return self._image_outcome(todo[index].ref)
+                        started = outcomes[index]
+                        assert isinstance(started, _Started)
+                        return self._slow_outcome(todo[index].ref, started)
                     finally:
                         task.advance()
 
-                outcomes.update(zip(slow, pool.map(work, slow), strict=True))
-        for i, request in enumerate(todo):
-            outcome = outcomes[i]
-            assert outcome is not None
+                for index, outcome in zip(slow, pool.map(work, slow), strict=True):
+                    outcomes[index] = outcome
+        for request, outcome in zip(todo, outcomes, strict=True):
+            assert isinstance(outcome, _Outcome)
             self._record(request, outcome)
 
-    def _quick_outcome(self, ref: MediaRef) -> _Outcome | None:
-        """The outcome without resizing or network, or None when that work is needed."""
+    def _quick_outcome(self, ref: MediaRef) -> _Outcome | _Started:
+        """The outcome when it needs neither resizing nor the network, else what was read."""
         key = self._memo_key(ref)
-        if key is not None and self.memo is not None:
-            remembered = self.memo.get(key)
-            if remembered is not None:
-                return remembered
+        remembered = self.memo.get(key) if self.memo is not None and key is not None else None
+        if remembered is not None:
+            return remembered
         if ref.is_remote or not self.resize or self.derived is None:
-            return None
+            return _Started(key, None)
         data, failure = self._load_image(ref)
         if data is None:
-            outcome = failure
-        else:
-            cached = self.derived.get_derived(data, ref.role)
-            if cached is None:
-                return None
-            outcome = _asset_from(cached)
-        if key is not None and self.memo is not None:
+            return self._remember(key, failure)
+        cached = self.derived.get_derived(data, ref.role)
+        if cached is None:
+            return _Started(key, data, looked_up=True)
+        return self._remember(key, _asset_from(cached))
+
+    def _slow_outcome(self, ref: MediaRef, started: _Started) -> _Outcome:
+        """Download, check and resize one image; runs in worker threads, so it logs nothing."""
+        return self._remember(started.key, self._fresh_outcome(ref, started))
+
+    def _remember(self, key: Hashable | None, outcome: _Outcome) -> _Outcome:
+        if self.memo is not None and key is not None:
             self.memo.put(key, outcome)
         return outcome
 
@@ -201,7 +216,10 @@ class MediaResolver:
         key = _image_key(ref)
         if key not in self._done:
             request = ImageRequest(ref, entity, entity_id)
-            self._record(request, self._image_outcome(ref))
+            outcome = self._quick_outcome(ref)
+            if isinstance(outcome, _Started):
+                outcome = self._slow_outcome(ref, outcome)
+            self._record(request, outcome)
         return self._done[key]
 
     def audio(self, value: str, entity: str, entity_id: str) -> Asset | None:
@@ -219,13 +237,6 @@ class MediaResolver:
             log = self.issues.warn if outcome.warn else self.issues.info
             log(outcome.kind, request.entity, request.entity_id, outcome.problem)
 
-    def _image_outcome(self, ref: MediaRef) -> _Outcome:
-        """Load, check and resize one image; runs in worker threads, so it logs nothing."""
-        key = self._memo_key(ref)
-        if key is not None and self.memo is not None:
-            return self.memo.outcome(key, lambda: self._fresh_outcome(ref))
-        return self._fresh_outcome(ref)
-
     def _memo_key(self, ref: MediaRef) -> Hashable | None:
         """Local files only: the reference, the file it names and that file's signature."""
         if self.memo is None or ref.is_remote:
@@ -234,15 +245,17 @@ class MediaResolver:
         signature = self.store.signature(real) if real is not None else None
         return None if signature is None else (ref.value, ref.role, real, signature, self.resize)
 
-    def _fresh_outcome(self, ref: MediaRef) -> _Outcome:
-        data, failure = self._load_image(ref)
+    def _fresh_outcome(self, ref: MediaRef, started: _Started) -> _Outcome:
+        data = started.data
         if data is None:
-            return failure
+            data, failure = self._load_image(ref)
+            if data is None:
+                return failure
         try:
             if not self.resize:
                 width, height = open_image(data).size
                 return _Outcome(Asset(_hashed_path(data, ".img"), width, height), {})
-            made = self._renditions(data, ref.role)
+            made = self._renditions(data, ref.role, looked_up=started.looked_up)
         except BadImage as exc:
             return _Outcome(None, {}, f"{_shown(ref)} {exc}; placeholder used", "bad-media")
         return _asset_from(made)
@@ -262,8 +275,8 @@ class MediaResolver:
             return None, _Outcome(None, {}, f"{ref.value!r} is not in the export", "missing-media")
         return self.store.read(real), _Outcome(None, {})
 
-    def _renditions(self, data: bytes, role: str) -> list[Rendition]:
-        if self.derived is not None:
+    def _renditions(self, data: bytes, role: str, looked_up: bool = False) -> list[Rendition]:
+        if self.derived is not None and not looked_up:
             cached = self.derived.get_derived(data, role)
             if cached is not None:
                 return cached
@@ -315,13 +328,6 @@ class MediaMemo:
     def put(self, key: Hashable, outcome: _Outcome) -> None:
         with self._lock:
             self._current[key] = outcome
-
-    def outcome(self, key: Hashable, make: Callable[[], _Outcome]) -> _Outcome:
-        found = self.get(key)
-        if found is None:
-            found = make()
-            self.put(key, found)
-        return found
 
 
 def _image_key(ref: MediaRef) -> tuple[str, str]:
