@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eventsite.sources.jsonapi import RESOURCE_TYPES
+
 # legacy key (dasherized) -> JSON:API attribute of the current server
 RENAMES = {
     "start-time": "starts-at",
@@ -55,14 +57,8 @@ ZONES = {  # the non-IANA names real exports use, as the server would have store
     "US / Eastern": "America/New_York",
     "Hawaii-Aleutian": "Pacific/Honolulu",
 }
-FILES = {
-    "sessions": "session",
-    "speakers": "speaker",
-    "tracks": "track",
-    "microlocations": "microlocation",
-    "sponsors": "sponsor",
-    "session_types": "session-type",
-}
+# the export's list files and their JSON:API resource types (the event is a single resource)
+FILES = {name: kind for name, kind in RESOURCE_TYPES.items() if name != "event"}
 
 
 @dataclass

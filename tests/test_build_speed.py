@@ -16,6 +16,7 @@ import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sitecheck import site_files
 
 from eventsite.build import BuildOptions, build
 from eventsite.errors import OutputError, ThemeError
@@ -41,12 +42,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+tree = site_files  # every file of a folder by relative path
 
 
 def assert_same_site(a: Path, b: Path) -> None:
