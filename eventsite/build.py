@@ -22,7 +22,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
-from eventsite.parallel import job_count, render_pages
+from eventsite.parallel import SiteOutput, job_count, render_pages
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -177,14 +177,11 @@ def render_and_write(
         jobs = job_count(len(pages), options.jobs)
         extra = other_file_parts(view, pages)
         render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
+        out = SiteOutput(writer, privacy_audit)
         for path, data in sorted(media_files.items()):
-            writer.write(path, data)
-            if privacy_audit is not None:
-                privacy_audit.scan(path, data)
+            out.write(path, data)
         for path, source in _static_copies(theme).items():
-            writer.copy(path, source)
-            if privacy_audit is not None:
-                privacy_audit.scan(path, source.read_bytes() if audit.reads_contents(path) else b"")
+            out.copy(path, source)  # read once, for the site and the audit
         lap("render")
         if privacy_audit is not None:
             privacy_audit.enforce()

@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from eventsite.audit import AuditState, SiteAudit
 from eventsite.errors import EventsiteError, ThemeError
@@ -61,7 +62,7 @@ def render_pages(
     pages. The task numbers wait in a pipe that every process reads from, four bytes at a
     time (reads that small are atomic), so whoever is free takes the next task.
     """
-    out = _Output(writer, site_audit)
+    out = SiteOutput(writer, site_audit)
     tasks: list[Callable[[], None]] = []
     for make in other_files:
         tasks.append(lambda make=make: _write_all(make(), out))  # type: ignore[misc]
@@ -101,7 +102,7 @@ def render_pages(
 
 
 @dataclass(slots=True)
-class _Output:
+class SiteOutput:
     """Where a made file goes: the writer, and the privacy audit if there is one."""
 
     writer: SiteWriter
@@ -111,6 +112,10 @@ class _Output:
         self.writer.write(path, data)
         if self.site_audit is not None:
             self.site_audit.scan(path, data)
+
+    def copy(self, path: str, source: Path) -> None:
+        """A file put in the site as it is (a theme's static file)."""
+        self.write(path, self.writer.read_source(source))
 
     def detach(self) -> None:
         self.writer.detach()
@@ -143,13 +148,13 @@ class _TaskQueue:
         os.close(self.read_end)
 
 
-def _write_all(files: dict[str, bytes], out: _Output) -> None:
+def _write_all(files: dict[str, bytes], out: SiteOutput) -> None:
     for path in sorted(files):
         out.write(path, files.pop(path))  # the written file's bytes are not needed any more
 
 
 def _render_share(
-    renderer: HtmlRenderer, pages: Sequence[PageSpec], out: _Output, bar: Task
+    renderer: HtmlRenderer, pages: Sequence[PageSpec], out: SiteOutput, bar: Task
 ) -> None:
     for page in pages:
         out.write(page.path, renderer.render(page))
@@ -168,7 +173,7 @@ def _first_of_each_template(
     return first, rest
 
 
-def _fork(work: Callable[[], None], out: _Output) -> tuple[int, int]:
+def _fork(work: Callable[[], None], out: SiteOutput) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -200,7 +205,7 @@ class _WorkerResult:
             raise RuntimeError(f"a render worker failed: {self.crash}")
 
 
-def _run_worker(work: Callable[[], None], out: _Output, write_end: int) -> None:
+def _run_worker(work: Callable[[], None], out: SiteOutput, write_end: int) -> None:
     code = 0
     result = _WorkerResult(state=None)
     try:

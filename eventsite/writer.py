@@ -144,7 +144,11 @@ class SiteWriter:
             write_file(target, data)
 
     def copy(self, rel: str, source: Path) -> None:
-        self.write(rel, self._guard(source.read_bytes))
+        self.write(rel, self.read_source(source))
+
+    def read_source(self, source: Path) -> bytes:
+        """The bytes of a file to copy into the site; a failure is an OutputError."""
+        return self._guard(source.read_bytes)
 
     def detach(self) -> None:
         """In a forked worker: count only the files this process writes from now on."""
