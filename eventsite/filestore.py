@@ -107,23 +107,7 @@ class FileStore:
 def _holds(obj: str, data: bytes) -> bool:
     """Whether the object exists with exactly `data` (it may have been edited through a link)."""
     try:
-        fd = os.open(obj, os.O_RDONLY)
+        with open(obj, "rb") as handle:
+            return os.fstat(handle.fileno()).st_size == len(data) and handle.read() == data
     except OSError:
         return False
-    try:
-        if os.fstat(fd).st_size != len(data):
-            return False
-        return _read_all(fd, len(data)) == data
-    finally:
-        os.close(fd)
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    chunks = []
-    while size > 0:
-        chunk = os.read(fd, size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
