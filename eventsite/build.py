@@ -22,7 +22,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
-from eventsite.parallel import SiteOutput, job_count, render_pages
+from eventsite.parallel import Files, SiteOutput, job_count, render_pages
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -215,13 +215,14 @@ def other_files(
     """
     files: dict[str, bytes] = {}
     for part in other_file_parts(view, pages, cache):
-        files.update(part())
+        made = part()
+        files.update(made.items() if isinstance(made, dict) else made)
     return files
 
 
 def other_file_parts(
     view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
-) -> list[Callable[[], dict[str, bytes]]]:
+) -> list[Callable[[], Files]]:
     """`other_files` in parts, biggest first: each can be made, written and let go on its own."""
     from eventsite.render import changes, frab, ical, search, sitemap
 
@@ -239,7 +240,7 @@ def other_file_parts(
         else [lambda: frab.frab_files(view)]  # one schedule description for both formats
     )
     return [
-        lambda: dict(cache.calendar_files(view) if cache else ical.calendar_files(view)),
+        lambda: cache.calendar_files(view) if cache else ical.calendar_items(view),
         *schedules,
         lambda: {
             urls.SEARCH_INDEX: search.search_index(

@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from eventsite.writer import SiteWriter, WriteState
 PAGES_PER_WORKER = 250  # below this many pages a worker costs more than it saves
 JOBS_VARIABLE = "EVENTSITE_JOBS"
 MAX_JOBS = 64
+# the files a task makes: all at once, or (path, bytes) one at a time
+Files = dict[str, bytes] | Iterable[tuple[str, bytes]]
 MAX_TASKS = 8_000  # their numbers must fit in a pipe's buffer (64 KiB) before anyone reads
 
 
@@ -48,7 +50,7 @@ def render_pages(
     pages: Sequence[PageSpec],
     writer: SiteWriter,
     jobs: int = 1,
-    other_files: Sequence[Callable[[], dict[str, bytes]]] = (),
+    other_files: Sequence[Callable[[], Files]] = (),
     progress: Progress | None = None,
     site_audit: SiteAudit | None = None,
 ) -> None:
@@ -148,7 +150,11 @@ class _TaskQueue:
         os.close(self.read_end)
 
 
-def _write_all(files: dict[str, bytes], out: SiteOutput) -> None:
+def _write_all(files: Files, out: SiteOutput) -> None:
+    if not isinstance(files, dict):
+        for path, data in files:  # made one at a time: each is let go once written
+            out.write(path, data)
+        return
     for path in sorted(files):
         out.write(path, files.pop(path))  # the written file's bytes are not needed any more
 

@@ -121,14 +121,19 @@ def frab_xml(view: SiteView, cache: FrabCache | None = None) -> bytes:
     With a `cache`, each event's XML is made once per content and spliced into the document.
     """
     schedule = cache.schedule(view) if cache else frab_schedule(view)
-    if cache is None:
-        return _whole_xml(view, schedule)
+    return _spliced_xml(view, schedule, cache.xml_piece if cache else _xml_event_text)
+
+
+def _spliced_xml(
+    view: SiteView, schedule: FrabSchedule, event_text: Callable[[FrabEvent], bytes]
+) -> bytes:
+    """The document with each event's text (`event_text`) put where ElementTree would write it."""
     skeleton = _xml_document(view, schedule, _xml_slot)
     parts = skeleton.split(_XML_SLOT)
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # cannot happen: data text is escaped; be exact anyway
         return _whole_xml(view, schedule)
-    return _interleave(parts, [cache.xml_piece(item) for item in events])
+    return _interleave(parts, [event_text(item) for item in events])
 
 
 def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
@@ -137,15 +142,19 @@ def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
     With a `cache`, each event's JSON is made once per content and spliced into the document.
     """
     schedule = cache.schedule(view) if cache else frab_schedule(view)
-    if cache is None:
-        return _whole_json(schedule)
+    return _spliced_json(schedule, cache.json_piece if cache else _json_event_text)
+
+
+def _spliced_json(schedule: FrabSchedule, event_text: Callable[[FrabEvent, str], bytes]) -> bytes:
+    """The document with each event's text (`event_text`, at the indentation it is written at)
+    put where `json.dumps` would write it."""
     skeleton = _json_text(_json_document(schedule, lambda item: _JSON_SLOT))
     parts = skeleton.split(_JSON_SLOT_TEXT)
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # some text of the data is the slot marker itself
         return _whole_json(schedule)
     pieces = [
-        cache.json_piece(item, _indentation_before(part))
+        event_text(item, _indentation_before(part))
         for item, part in zip(events, parts[:-1], strict=True)
     ]
     return _interleave([part.encode("utf-8") for part in parts], pieces) + b"\n"
@@ -154,7 +163,10 @@ def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
 def frab_files(view: SiteView) -> dict[str, bytes]:
     """Both formats from one schedule description, which a clean build then makes once."""
     schedule = frab_schedule(view)
-    return {urls.FRAB_XML: _whole_xml(view, schedule), urls.FRAB_JSON: _whole_json(schedule)}
+    return {
+        urls.FRAB_XML: _spliced_xml(view, schedule, _xml_event_text),
+        urls.FRAB_JSON: _spliced_json(schedule, _json_event_text),
+    }
 
 
 def _whole_xml(view: SiteView, schedule: FrabSchedule) -> bytes:
@@ -240,8 +252,7 @@ class FrabCache:
     def json_piece(self, item: FrabEvent, indentation: str) -> bytes:
         pieces = self._by_event(item)
         if pieces.json is None or pieces.json[0] != indentation:
-            text = json.dumps(_json_event(item), ensure_ascii=False, indent=2)
-            pieces.json = (indentation, text.replace("\n", "\n" + indentation).encode("utf-8"))
+            pieces.json = (indentation, _json_event_text(item, indentation))
         return pieces.json[1]
 
 
@@ -550,15 +561,91 @@ def _xml_slot(parent: ET.Element, item: FrabEvent) -> None:
 
 
 def _xml_event_text(item: FrabEvent) -> bytes:
-    """One event's XML as `_xml_document` writes it (at its depth), without what follows it."""
-    holder = ET.Element("room")
-    _xml_event(holder, item)
-    ET.indent(holder[0], level=_XML_EVENT_DEPTH)
+    """One event's XML as `_xml_document` writes it (at its depth), without what follows it.
+
+    The same text as `_xml_event` in a tree serialised by ElementTree (tests compare them),
+    written directly: a tree of 20 elements per event costs five times as much.
+    """
+    pad = _XML_CHILD_PAD
+    lines = [
+        f'<event id="{item.id}" guid="{_xml_attribute(item.guid)}">',
+        _xml_leaf(pad, "date", _iso(item.start)),
+        _xml_leaf(pad, "start", item.start.strftime("%H:%M")),
+        _xml_leaf(pad, "duration", item.duration),
+        _xml_leaf(pad, "room", item.room),
+        _xml_leaf(pad, "slug", item.slug),
+    ]
+    if _is_http(item.url):
+        lines.append(_xml_leaf(pad, "url", item.url))
+    lines.append(_xml_leaf(pad, "title", item.title))
+    if item.subtitle:
+        lines.append(_xml_leaf(pad, "subtitle", item.subtitle))
+    lines += (_xml_leaf(pad, "track", item.track), _xml_leaf(pad, "type", item.type))
+    if item.language:
+        lines.append(_xml_leaf(pad, "language", item.language))
+    lines.append(_xml_leaf(pad, "abstract", item.abstract))
+    if item.description:
+        lines.append(_xml_leaf(pad, "description", item.description))
+    persons = [
+        _xml_leaf(_XML_GRANDCHILD_PAD, "person", p.name, f' id="{p.id}"') for p in item.persons
+    ]
+    links = [
+        _xml_leaf(
+            _XML_GRANDCHILD_PAD,
+            "link",
+            link.title,
+            f' href="{_xml_attribute(link.url)}" type="{_xml_attribute(link.type)}"',
+        )
+        for link in item.links
+    ]
+    lines += (_xml_parent(pad, "persons", persons), _xml_parent(pad, "links", links))
+    lines.append(f"{_XML_EVENT_PAD}</event>")
     # the document's writer replaces what UTF-8 cannot carry by character references
-    return ET.tostring(holder[0], encoding="unicode").encode("utf-8", "xmlcharrefreplace")
+    return "".join(lines).encode("utf-8", "xmlcharrefreplace")
 
 
 _XML_EVENT_DEPTH = 3  # schedule > day > room > event
+_XML_EVENT_PAD = "\n" + "  " * _XML_EVENT_DEPTH  # what ET.indent puts before a closing tag
+_XML_CHILD_PAD = _XML_EVENT_PAD + "  "
+_XML_GRANDCHILD_PAD = _XML_CHILD_PAD + "  "
+
+
+def _xml_leaf(pad: str, tag: str, text: str, attributes: str = "") -> str:
+    """An element without children as ElementTree writes it: empty text gives `<tag />`."""
+    if not text:
+        return f"{pad}<{tag}{attributes} />"
+    return f"{pad}<{tag}{attributes}>{_xml_text(text)}</{tag}>"
+
+
+def _xml_parent(pad: str, tag: str, children: list[str]) -> str:
+    if not children:
+        return f"{pad}<{tag} />"
+    return f"{pad}<{tag}>{''.join(children)}{pad}</{tag}>"
+
+
+def _xml_text(text: str) -> str:
+    """Character data escaped as ElementTree escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _xml_attribute(text: str) -> str:
+    """An attribute value escaped as ElementTree escapes it."""
+    text = _xml_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
 
 
 def _xml_event(parent: ET.Element, item: FrabEvent) -> None:
@@ -631,6 +718,70 @@ def _json_day(day: FrabDay, event_value: Callable[[FrabEvent], object]) -> dict[
             room: [event_value(item) for item in events] for room, events in day.rooms.items()
         },
     }
+
+
+def _json_event_text(item: FrabEvent, indentation: str) -> bytes:
+    """`json.dumps(_json_event(item), ensure_ascii=False, indent=2)` with every line after the
+    first indented by `indentation` (tests compare them), written directly: the indenting
+    encoder is pure Python and walks every value through generators."""
+    pad = "\n" + indentation + "  "
+    inner = pad + "  "
+    fields = [
+        f'"guid": {_json_string(item.guid)}',
+        f'"id": {int(item.id)}',
+        f'"date": {_json_string(_iso(item.start))}',
+        f'"start": {_json_string(item.start.strftime("%H:%M"))}',
+        f'"end": {_json_string(_iso(item.end))}',
+        f'"duration": {_json_string(item.duration)}',
+        f'"room": {_json_string(item.room)}',
+        f'"slug": {_json_string(item.slug)}',
+        f'"url": {_json_string(item.url)}',
+        f'"title": {_json_string(item.title)}',
+        f'"subtitle": {_json_string_or_null(item.subtitle)}',
+        f'"track": {_json_string_or_null(item.track)}',
+        f'"type": {_json_string(item.type)}',
+        f'"language": {_json_string_or_null(item.language)}',
+        f'"abstract": {_json_string_or_null(item.abstract)}',
+        f'"description": {_json_string_or_null(item.description)}',
+        '"persons": '
+        + _json_objects(
+            inner,
+            [
+                (f'"id": {int(p.id)}', f'"public_name": {_json_string(p.name)}')
+                for p in item.persons
+            ],
+        ),
+        '"links": '
+        + _json_objects(
+            inner,
+            [
+                (
+                    f'"type": {_json_string(link.type)}',
+                    f'"url": {_json_string(link.url)}',
+                    f'"title": {_json_string(link.title)}',
+                )
+                for link in item.links
+            ],
+        ),
+    ]
+    text = "{" + pad + ("," + pad).join(fields) + "\n" + indentation + "}"
+    return text.encode("utf-8")
+
+
+def _json_objects(pad: str, objects: list[tuple[str, ...]]) -> str:
+    """A JSON list of flat objects (their members already written) as `indent=2` lays it out."""
+    if not objects:
+        return "[]"
+    member_pad = pad + "  "
+    items = ["{" + member_pad + ("," + member_pad).join(o) + pad + "}" for o in objects]
+    return "[" + pad + ("," + pad).join(items) + pad[:-2] + "]"
+
+
+def _json_string_or_null(value: str) -> str:
+    return _json_string(value) if value else "null"
+
+
+_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # as dumps, C
 
 
 def _json_event(item: FrabEvent) -> dict[str, Any]:
