@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import html
 import json
-import marshal
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
@@ -135,8 +134,7 @@ class SiteAudit:
     """
 
     def __init__(self, documents: Mapping[str, Any], publish: frozenset[str]) -> None:
-        # the documents themselves need not stay: the caller may let them go (see _KeptDocument)
-        self.documents = [_KeptDocument.of(name, content) for name, content in documents.items()]
+        self.documents = documents
         self.publish = publish
         self.index = index_input(documents)
         self.runs = _NumberRuns(self.index.private_phones)
@@ -309,9 +307,7 @@ def _charref(match: re.Match[str]) -> str:
     return _unescaped_charref(match.group())
 
 
-def _raw_copies(
-    path: str, text: str | None, documents: Iterable[_KeptDocument]
-) -> Iterator[Finding]:
+def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> Iterator[Finding]:
     name = _file_name(path)
     stem = name[:-5] if name.endswith(".json") else name
     if stem in DATA_FILES or stem == "attendees":
@@ -323,43 +319,9 @@ def _raw_copies(
         value = json.loads(text)
     except ValueError:
         return
-    for document in documents:
-        if document.equals(value):
-            name = document.name
-            yield Finding(path, "copy of the input", repr(name), (Source(name, "*"),))
-
-
-@dataclass(frozen=True, slots=True)
-class _KeptDocument:
-    """An input document as the raw-copy check needs it: `equals(value)` is `value == content`.
-
-    A large export's documents are held as one marshalled string each (10,000 sessions: ~90 MB
-    of Python objects, which both render processes would otherwise keep and partly copy), and
-    unmarshalled only for a value of the same type and length: a necessary condition of `==`.
-    """
-
-    name: str
-    kind: type | None  # dict or list: compared through `blob`; None: `value` is the content
-    size: int
-    blob: bytes = b""
-    value: Any = None
-
-    @classmethod
-    def of(cls, name: str, content: Any) -> _KeptDocument:
-        kind = type(content)
-        if kind is dict or kind is list:
-            try:
-                return cls(name, kind, len(content), marshal.dumps(content))
-            except ValueError:  # a value marshal cannot hold: keep the document itself
-                pass
-        return cls(name, None, 0, value=content)
-
-    def equals(self, value: Any) -> bool:
-        if self.kind is None:
-            return self.value is not None and value == self.value
-        if type(value) is not self.kind or len(value) != self.size:
-            return False  # json.loads makes plain dicts and lists; == needs equal lengths
-        return bool(value == marshal.loads(self.blob))
+    for document, content in documents.items():
+        if content is not None and value == content:
+            yield Finding(path, "copy of the input", repr(document), (Source(document, "*"),))
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:

@@ -124,12 +124,6 @@ def build(options: BuildOptions) -> BuildReport:
         api=options.api,
         publish=options.publish_fields,
     )
-    privacy_audit = None
-    if not options.check_links:  # that path audits the whole site at once, with the documents
-        privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
-        # the audit keeps what it needs of the parsed input; let the rest go before rendering
-        # (10,000 sessions: ~90 MB that both render processes would hold)
-        raw.documents = {}
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)
@@ -150,6 +144,7 @@ def build(options: BuildOptions) -> BuildReport:
         watch.lap("audit")
         stats: WriteStats = write_site(options.output, files, static, options.file_store)
     else:
+        privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
         stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
