@@ -9,6 +9,7 @@ replaced: `-o ~` must not wipe a home folder.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 from collections.abc import Callable
@@ -134,12 +135,14 @@ class SiteWriter:
         if not self.in_place:
             self._guard(self._create, target, data)
             self.created += 1
-        elif self._guard(_differs, target, data):
-            temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            self.pending.append((temp, target))
+            return
+        path = Path(target)
+        if self._guard(_differs, path, data):
+            temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+            self.pending.append((temp, path))
             self._guard(self._create, temp, data)
 
-    def _create(self, target: Path, data: bytes) -> None:
+    def _create(self, target: Path | str, data: bytes) -> None:
         if self.store is None or not self.store.place(target, data):
             write_file(target, data)
 
@@ -227,24 +230,34 @@ class _Folders:
 
     def __init__(self, root: Path, *, fresh: bool = False) -> None:
         self.root = root
+        self.root_text = str(root)
         self.real_root = root.resolve()
-        self.checked: set[Path] = set()
+        self.checked: set[str] = set()
         self.fresh = fresh  # a folder this build made: nothing in it was planted by anyone
 
-    def target(self, rel: str) -> Path:
-        target = _lexical_target(self.root, rel)
-        parent = target.parent
+    def target(self, rel: str) -> str:
+        """The file's path (a string: 43,000 Path objects cost 0.3 s); its folder exists."""
+        if os.sep == "/" and _PLAIN_PATH.fullmatch(rel) and not _DOT_PART.search(rel):
+            target = f"{self.root_text}/{rel}"  # what _lexical_target makes of a plain path
+        else:
+            target = str(_lexical_target(self.root, rel))
+        parent = os.path.dirname(target)
         if parent not in self.checked:
             try:
-                parent.mkdir(parents=True, exist_ok=True)
+                Path(parent).mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise OutputError(f"cannot create the folder for {rel}: {exc}") from None
-            if not parent.resolve().is_relative_to(self.real_root):
+            if not Path(parent).resolve().is_relative_to(self.real_root):
                 raise OutputError(f"refusing to write outside the output folder: {rel!r}")
             self.checked.add(parent)
-        if not self.fresh and target.is_symlink():
-            target.unlink()  # never write through a link planted in the output
+        if not self.fresh and os.path.islink(target):
+            os.unlink(target)  # never write through a link planted in the output
         return target
+
+
+# a relative path of non-empty names without backslashes or NULs, and none of them "." or ".."
+_PLAIN_PATH = re.compile(r"[^/\\\x00]+(?:/[^/\\\x00]+)*")
+_DOT_PART = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
 
 def _existing_files(root: Path) -> set[str]:
