@@ -18,6 +18,7 @@ import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -140,6 +141,7 @@ class SiteAudit:
         self.runs = _NumberRuns(self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)
         self.state = AuditState()
+        self.calendar_pieces: dict[str, _PieceHits] = {}
 
     @classmethod
     def of(
@@ -152,18 +154,54 @@ class SiteAudit:
 
     def scan(self, path: str, data: bytes) -> None:
         """Look for private data in one output file."""
+        if path.endswith(".ics") and reads_contents(path):
+            self._scan_calendar(path, data)
+            return
         text = _scannable(path, data)
         found = list(_raw_copies(path, text, self.documents))
         if text is not None:
             found.extend(_emails(path, text, self.index))
             found.extend(_phones(path, text, self.index, self.runs))
-            for words, at in self.texts.first_hits(text):
-                first = self.state.private_texts.get(words)
-                if first is None or (path, at) < first:
-                    self.state.private_texts[words] = (path, at)
+            self._private_texts(path, text)
+        self._keep(path, found)
+
+    def _private_texts(self, path: str, text: str) -> None:
+        for words, at in self.texts.first_hits(text):
+            first = self.state.private_texts.get(words)
+            if first is None or (path, at) < first:
+                self.state.private_texts[words] = (path, at)
+
+    def _keep(self, path: str, found: list[Finding]) -> None:
         kept = [f for f in found if not _allowed(f, self.publish)]
         if kept:
             self.state.findings[path] = kept
+
+    def _scan_calendar(self, path: str, data: bytes) -> None:
+        """`scan` of a calendar, whose VEVENTs are each scanned once, not once per calendar.
+
+        A session's VEVENT is in four calendars (its own, the schedule's, its track's and its
+        room's). The text is cut before each `BEGIN:VEVENT` line; every check but the private
+        texts' word runs stays within a line of the unfolded text, a cut is a line break that
+        unfolding keeps, and each piece is unfolded and unescaped on its own exactly as within
+        the whole text, so the file's findings are its pieces' findings in order (tests compare
+        this with `scan` of the whole text).
+        """
+        text = data.decode("utf-8", "replace")
+        pieces = [self._calendar_piece(piece) for piece in _calendar_pieces(text)]
+        found = list(_raw_copies(path, None, self.documents))  # by its name only
+        found.extend(_piece_emails(path, pieces, self.index))
+        found.extend(_piece_phones(path, pieces, self.index))
+        if any(piece.anchors for piece in pieces):  # a private text's word: check the whole
+            self._private_texts(path, _scannable(path, data) or "")
+        self._keep(path, found)
+
+    def _calendar_piece(self, piece: str) -> _PieceHits:
+        known = self.calendar_pieces.get(piece)
+        if known is None:
+            if len(self.calendar_pieces) >= _MAX_KEPT_PIECES:
+                self.calendar_pieces.clear()
+            known = self.calendar_pieces[piece] = _piece_hits(piece, self.runs, self.texts)
+        return known
 
     def detach(self) -> None:
         """In a forked worker: keep only what this process scans from now on."""
@@ -216,11 +254,13 @@ def _message(findings: list[Finding]) -> str:
 
 def index_input(documents: Mapping[str, Any]) -> _InputIndex:
     index = _InputIndex()
-    sources: dict[tuple[str, str], Source] = {}
+    sources: dict[tuple[str, str], tuple[Source, bool]] = {}
     for document, key, raw in _strings(documents):
-        source = sources.get((document, key))
-        if source is None:
-            source = sources[document, key] = Source(document, key)
+        known = sources.get((document, key))
+        if known is None:
+            source = Source(document, key)
+            known = sources[document, key] = (source, source.private)
+        source, private = known
         value = _unescape(raw)
         if "@" in value:
             for match in _email_matches(value):
@@ -230,7 +270,7 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
                 digits = only_digits(match.group())
                 if len(digits) >= MIN_PHONE_DIGITS:
                     index.phones.setdefault(digits, set()).add(source)
-        if source.private and len(value.strip()) >= MIN_PRIVATE_TEXT_CHARS:
+        if private and len(value.strip()) >= MIN_PRIVATE_TEXT_CHARS:
             words = tuple(w.casefold() for w in _WORD.findall(value))
             if len(words) >= MIN_PRIVATE_TEXT_WORDS:
                 index.private_texts.setdefault(words, set()).add(source)
@@ -249,18 +289,35 @@ def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
         stack: list[tuple[str, Any]] = [("", root)]
         while stack:
             key, value = stack.pop()
-            if isinstance(value, str):  # the concrete types first: isinstance of an ABC is slow
+            kind = type(value)  # the exact JSON types first: isinstance of an ABC is slow
+            if kind is str:
                 yield document, key, value
-            elif isinstance(value, dict | Mapping):
-                for k, v in value.items():
-                    name = keys.get(k) if isinstance(k, str) else None
-                    if name is None:
-                        name = keys[k] = str(k).lower().replace("_", "-")
-                    stack.append((name, v))
+            elif kind is dict:
+                stack.extend(_named_items(value, keys))
+            elif kind is list:
+                stack.extend(zip(repeat(key, len(value)), value, strict=True))
+            elif value is None or kind is bool or kind is int or kind is float:
+                if value is not None and kind is not bool:
+                    yield document, key, str(value)
+            elif isinstance(value, str):
+                yield document, key, value
+            elif isinstance(value, Mapping):
+                stack.extend(_named_items(value, keys))
             elif isinstance(value, list):
                 stack.extend((key, item) for item in value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 yield document, key, str(value)
+
+
+def _named_items(value: Mapping[Any, Any], keys: dict[object, str]) -> list[tuple[str, Any]]:
+    """An object's (kebab-case key, value) pairs, in its order."""
+    named = []
+    for k, v in value.items():
+        name = keys.get(k) if isinstance(k, str) else None
+        if name is None:
+            name = keys[k] = str(k).lower().replace("_", "-")
+        named.append((name, v))
+    return named
 
 
 def reads_contents(path: str) -> bool:
@@ -282,10 +339,93 @@ def _scannable(path: str, data: bytes) -> str | None:
     if not reads_contents(path):
         return None
     text = data.decode("utf-8", "replace")
-    if path.endswith(".ics"):  # unfold lines and undo TEXT escapes (RFC 5545 3.1, 3.3.11)
-        text = re.sub(r"\r?\n[ \t]", "", text)
-        text = re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
+    if path.endswith(".ics"):
+        text = _unfolded(text)
     return _unescape(text)
+
+
+def _unfolded(text: str) -> str:
+    """A calendar's text with lines unfolded and TEXT escapes undone (RFC 5545 3.1, 3.3.11)."""
+    text = _FOLD.sub("", text)
+    if "\\" in text:
+        text = _ICS_ESCAPE.sub(_ics_unescaped, text)
+    return text
+
+
+_FOLD = re.compile(r"\r?\n[ \t]")
+_ICS_ESCAPE = re.compile(r"\\[\\;,nN]")
+_ICS_UNESCAPED = {"\\\\": "\\", "\\;": ";", "\\,": ",", "\\n": "\n", "\\N": "\n"}
+
+
+def _ics_unescaped(match: re.Match[str]) -> str:
+    return _ICS_UNESCAPED[match.group()]
+
+
+_VEVENT_CUT = "\nBEGIN:VEVENT"
+_CALENDAR_END_CUT = "\nEND:VCALENDAR"
+_MAX_KEPT_PIECES = 50_000  # VEVENTs; more are scanned again rather than held
+
+
+def _calendar_pieces(text: str) -> list[str]:
+    """A calendar's text cut before each `BEGIN:VEVENT` line and before its last
+    `END:VCALENDAR` line, the line breaks left out: a VEVENT is the same piece wherever it is.
+    `"\\n".join` of the pieces is the text."""
+    pieces = text.split(_VEVENT_CUT)
+    pieces[1:] = [_VEVENT_CUT[1:] + piece for piece in pieces[1:]]
+    last, cut, end = pieces[-1].rpartition(_CALENDAR_END_CUT)
+    if cut:
+        pieces[-1:] = [last, _CALENDAR_END_CUT[1:] + end]
+    return pieces
+
+
+@dataclass(frozen=True, slots=True)
+class _PieceHits:
+    """What the line-local checks find in one piece of a text, in order."""
+
+    emails: tuple[str, ...]  # addresses, as `_emails` takes them
+    runs: tuple[tuple[_Run, bool], ...]  # runs of 8+ digits; is it a phone number where it is
+    anchors: bool  # holds a private text's distinctive word
+
+
+def _piece_hits(piece: str, runs: _NumberRuns, texts: _PrivateTexts) -> _PieceHits:
+    text = _unescape(_unfolded(piece))
+    emails = tuple(m.group() for m in _email_matches(text) if is_address(m.group()))
+    found: list[tuple[_Run, bool]] = []
+    for match in _number_runs(text):
+        run = runs.known.get(match.group()) or runs.learn(match.group())
+        if run.digits is not None:
+            found.append((run, run.shaped and is_phone(text, match)))
+    anchors = bool(texts.by_anchor) and bool(list(texts._anchors_in(text)))
+    return _PieceHits(emails, tuple(found), anchors)
+
+
+def _piece_emails(path: str, pieces: list[_PieceHits], index: _InputIndex) -> Iterator[Finding]:
+    """`_emails` of the whole text, from its pieces' addresses."""
+    seen: set[str] = set()
+    for piece in pieces:
+        for address in piece.emails:
+            key = address.casefold()
+            if key not in seen:
+                seen.add(key)
+                sources = tuple(sorted(index.emails.get(key, ())))
+                yield Finding(path, "e-mail address", _mask_email(address), sources)
+
+
+def _piece_phones(path: str, pieces: list[_PieceHits], index: _InputIndex) -> Iterator[Finding]:
+    """`_phones` of the whole text, from its pieces' runs."""
+    seen: set[str] = set()
+    for piece in pieces:
+        for run, phone_here in piece.runs:
+            assert run.digits is not None
+            if phone_here and run.digits not in seen:
+                seen.add(run.digits)
+                sources = _phone_sources(run.digits, index)
+                yield Finding(path, "phone number", _maskdigits(run.digits), sources)
+            for number in run.private:
+                if number not in seen:
+                    seen.add(number)
+                    sources = tuple(sorted(index.private_phones[number]))
+                    yield Finding(path, "phone number", _maskdigits(number), sources)
 
 
 def _unescape(text: str) -> str:
