@@ -22,7 +22,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import normalise
-from eventsite.parallel import Files, SiteOutput, job_count, render_pages
+from eventsite.parallel import Files, SiteOutput, job_count, render_pages, write_all
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -164,24 +164,27 @@ def render_and_write(
 ) -> WriteStats:
     """Stages 6-7: render every file and write it as soon as it is made (pages in parallel).
 
+    `media_files` is emptied: each file is let go once written.
+
     The privacy audit scans each file as it is made, in the process that made it; nothing is
     visible before `writer.finish()`, so if the audit finds anything, nothing was written.
     """
     writer = SiteWriter(options.output, options.file_store)
-    # the graph and view live until the end: the collector need not walk them on every pass
-    # while pages are rendered (10,000 sessions: about 2 s of CPU less), nor touch the pages
-    # a forked worker shares with this process
-    gc.freeze()
     try:
+        out = SiteOutput(writer, privacy_audit)
+        # media first, and let go as written: the render processes need not hold their bytes
+        # (10,000 sessions: 62 MB); this process would write them after the pages otherwise
+        write_all(media_files, out)
+        for path, source in _static_copies(theme).items():
+            out.copy(path, source)  # read once, for the site and the audit
+        # the graph and view live until the end: the collector need not walk them on every
+        # pass while pages are rendered (10,000 sessions: about 2 s of CPU less), nor touch
+        # the pages a forked worker shares with this process
+        gc.freeze()
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
         extra = other_file_parts(view, pages)
         render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
-        out = SiteOutput(writer, privacy_audit)
-        for path, data in sorted(media_files.items()):
-            out.write(path, data)
-        for path, source in _static_copies(theme).items():
-            out.copy(path, source)  # read once, for the site and the audit
         lap("render")
         if privacy_audit is not None:
             privacy_audit.enforce()

@@ -67,7 +67,7 @@ def render_pages(
     out = SiteOutput(writer, site_audit)
     tasks: list[Callable[[], None]] = []
     for make in other_files:
-        tasks.append(lambda make=make: _write_all(make(), out))  # type: ignore[misc]
+        tasks.append(lambda make=make: write_all(make(), out))  # type: ignore[misc]
     if jobs <= 1 or len(pages) < 2:
         with (progress or Progress()).task("pages", len(pages)) as bar:
             _render_share(renderer, pages, out, bar)
@@ -150,7 +150,8 @@ class _TaskQueue:
         os.close(self.read_end)
 
 
-def _write_all(files: Files, out: SiteOutput) -> None:
+def write_all(files: Files, out: SiteOutput) -> None:
+    """Write `files` (a dict in path order, or pairs as made), letting each go once written."""
     if not isinstance(files, dict):
         for path, data in files:  # made one at a time: each is let go once written
             out.write(path, data)
