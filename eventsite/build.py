@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +77,7 @@ class BuildReport:
 class _Stopwatch:
     def __init__(self, report: BuildReport) -> None:
         self.report = report
-        self.last = time.perf_counter()
+        self.started = self.last = time.perf_counter()
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
@@ -111,46 +112,95 @@ def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -
 
 def build(options: BuildOptions) -> BuildReport:
     """Build the site for `options.source` into `options.output`."""
-    started = time.perf_counter()
     issues = IssueLog()
     report = BuildReport(source=options.source, output=options.output, issues=issues)
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    raw, graph = load_graph(
-        options.source,
-        issues,
-        strict=options.strict,
-        api=options.api,
-        publish=options.publish_fields,
-    )
-    watch.lap("load")
-    media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
-    media.prepare(image_requests(graph), options.progress)
-    view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
-    update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
-    view.history, report.changes = update.history, update.changes
-    report.revision = update.history.revision
-    pages = plan_pages(view)
-    watch.lap("plan+media")
-    fail_if_strict(issues, options.strict)
-    if options.check_links:  # the link check needs every file at once, before writing
-        files = render_site(view, pages, theme, options.progress)
-        files.update(media.files)
-        static = _static_copies(theme)
-        linkcheck.fail_on_broken_links(files, static)
-        watch.lap("render")
-        audit.enforce(files, raw.documents, options.publish_fields)
-        watch.lap("audit")
-        stats: WriteStats = write_site(options.output, files, static, options.file_store)
-    else:
-        privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
-        stats = render_and_write(options, view, pages, theme, media.files, watch.lap, privacy_audit)
+    try:
+        with _collector_paused():
+            raw, graph = load_graph(
+                options.source,
+                issues,
+                strict=options.strict,
+                api=options.api,
+                publish=options.publish_fields,
+            )
+            watch.lap("load")
+            view, media, pages = _plan(options, report, raw, graph)
+            privacy_audit = None  # the link check's path audits the whole site at once
+            if not options.check_links:
+                privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
+        watch.lap("plan+media")
+        fail_if_strict(issues, options.strict)
+        if options.check_links:  # the link check needs every file at once, before writing
+            stats = _check_links_and_write(options, view, pages, theme, media, raw, watch.lap)
+        else:
+            stats = render_and_write(
+                options, view, pages, theme, media.files, watch.lap, privacy_audit
+            )
+    finally:
+        gc.unfreeze()  # an in-process caller (tests, serve) must get the memory back
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
     report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes
-    report.seconds = time.perf_counter() - started
+    report.seconds = time.perf_counter() - watch.started
     return report
+
+
+def _plan(
+    options: BuildOptions, report: BuildReport, raw: RawExport, graph: EventGraph
+) -> tuple[SiteView, MediaResolver, list[PageSpec]]:
+    """Stages 4-5: media, the view, the change history and the list of pages."""
+    media = MediaResolver(
+        raw.media, report.issues, options.fetch_remote, derived=options.media_cache
+    )
+    media.prepare(image_requests(graph), options.progress)
+    view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
+    update = history.update_history(
+        graph, view.event_key, options.previous, options.output, report.issues
+    )
+    view.history, report.changes = update.history, update.changes
+    report.revision = update.history.revision
+    return view, media, plan_pages(view)
+
+
+def _check_links_and_write(
+    options: BuildOptions,
+    view: SiteView,
+    pages: list[PageSpec],
+    theme: Theme,
+    media: MediaResolver,
+    raw: RawExport,
+    lap: Callable[[str], None],
+) -> WriteStats:
+    files = render_site(view, pages, theme, options.progress)
+    files.update(media.files)
+    static = _static_copies(theme)
+    linkcheck.fail_on_broken_links(files, static)
+    lap("render")
+    audit.enforce(files, raw.documents, options.publish_fields)
+    lap("audit")
+    return write_site(options.output, files, static, options.file_store)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the export is loaded and the site planned, and
+    what was made then frozen (left out of its passes) until the caller's `gc.unfreeze()`.
+
+    Nearly everything made then lives until the end of the build, and the parsed JSON is
+    freed by reference counting; the collector's passes over the growing heap cost 10,000
+    sessions 0.4 s of serial time, finding next to nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def render_and_write(
