@@ -125,12 +125,14 @@ def test_resized_images_are_reused_from_the_cache(tmp_path: Path) -> None:
         resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
         outputs.append(resolver.files)
     assert outputs[0] == outputs[1] and len(outputs[0]) == 4
-    assert len(list((tmp_path / "derived").glob("*.json"))) == 1
-    for blob in (tmp_path / "derived").glob("*.webp"):
-        blob.write_bytes(b"damaged")  # a damaged cache is ignored, never published
-    resolver = MediaResolver(store, IssueLog(), derived=cache)
-    resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
-    assert resolver.files == outputs[0]
+    (entry,) = (tmp_path / "derived").iterdir()  # one file holds every variant
+    packed = entry.read_bytes()
+    for damaged in (packed[:-1] + bytes([packed[-1] ^ 1]), packed[:-1], packed + b"x", b""):
+        entry.write_bytes(damaged)  # a damaged cache is ignored, never published
+        resolver = MediaResolver(store, IssueLog(), derived=cache)
+        resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
+        assert resolver.files == outputs[0]
+        assert entry.read_bytes() == packed  # and made again
 
 
 def test_progress_is_plain_lines_off_a_terminal() -> None:
