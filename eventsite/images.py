@@ -21,6 +21,10 @@ DEFAULT_MAX_PIXELS = 40_000_000
 WEBP_QUALITY = 80
 WEBP_METHOD = 2  # half the encoding time of the default 4, for about 4 % more bytes
 JPEG_QUALITY = 85
+# The fully compressed classic file is never smaller than this share of its quick encoding
+# (`_quick_save`): measured on 1,939 images of the real exports at the sizes a site uses,
+# optimised progressive JPEG >= 0.75 of baseline, optimised PNG >= 0.49 of compression level 1
+CLASSIC_FLOOR = {"JPEG": 0.7, "PNG": 0.45}
 MIN_EXTRA_DENSITY = 1.25  # a 2x variant less than 1.25x the 1x one is not worth a file
 PIPELINE_VERSION = "3"  # bump when output bytes change for the same input
 
@@ -217,9 +221,24 @@ def _encode(image: Image.Image, density: float, extension: str | None = None) ->
     if extension is not None:
         data, extension = _save(image, "WEBP" if extension == ".webp" else classic)
         return Encoded(data, extension, image.width, image.height, density)
-    candidates = [_save(image, "WEBP"), _save(image, classic)]
+    webp = _save(image, "WEBP")
+    if len(webp[0]) < CLASSIC_FLOOR[classic] * len(_quick_save(image, classic)):
+        candidates = [webp]  # the fully compressed classic file cannot be smaller
+    else:
+        candidates = [webp, _save(image, classic)]
     data, extension = min(candidates, key=lambda c: len(c[0]))
     return Encoded(data, extension, image.width, image.height, density)
+
+
+def _quick_save(image: Image.Image, fmt: str) -> bytes:
+    """The classic format with its cheapest settings (about a sixth of the CPU): an upper
+    estimate, to skip the full encoding when WebP is clearly smaller."""
+    buffer = io.BytesIO()
+    if fmt == "JPEG":
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    else:
+        image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def _save(image: Image.Image, fmt: str) -> tuple[bytes, str]:
