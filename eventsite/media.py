@@ -12,6 +12,7 @@ order of the requests, so reports are deterministic.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,12 @@ AUDIO_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"OggS", ".ogg"),
     (b"fLaC", ".flac"),
 )
-DEFAULT_WORKERS = 8
+DEFAULT_WORKERS = 8  # downloads wait on the network: more of them than cores
+# Pillow lets go of the GIL while it decodes, resizes and encodes, so resizing runs on every
+# core; more resizing threads than cores only add switching (and CPU time)
+_RESIZING = threading.BoundedSemaphore(
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +286,8 @@ class MediaResolver:
             cached = self.derived.get_derived(data, role)
             if cached is not None:
                 return cached
-        made = renditions(data, role)
+        with _RESIZING:
+            made = renditions(data, role)
         if self.derived is not None:
             self.derived.put_derived(data, role, made)
         return made
