@@ -117,6 +117,7 @@ def build(options: BuildOptions) -> BuildReport:
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
+    compiling = theme.precompile()  # overlaps loading and resizing images
     raw, graph = load_graph(
         options.source,
         issues,
@@ -127,6 +128,7 @@ def build(options: BuildOptions) -> BuildReport:
     watch.lap("load")
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)
+    compiling.wait()
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
     update = history.update_history(graph, view.event_key, options.previous, options.output, issues)
     view.history, report.changes = update.history, update.changes
