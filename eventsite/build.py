@@ -117,7 +117,6 @@ def build(options: BuildOptions) -> BuildReport:
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    compiling = theme.precompile()  # overlaps loading and resizing images
     raw, graph = load_graph(
         options.source,
         issues,
@@ -126,6 +125,7 @@ def build(options: BuildOptions) -> BuildReport:
         publish=options.publish_fields,
     )
     watch.lap("load")
+    compiling = theme.precompile()  # while images are resized (not loading: both need the GIL)
     media = MediaResolver(raw.media, issues, options.fetch_remote, derived=options.media_cache)
     media.prepare(image_requests(graph), options.progress)
     compiling.wait()
