@@ -127,7 +127,7 @@ def build(options: BuildOptions) -> BuildReport:
                 publish=options.publish_fields,
             )
             watch.lap("load")
-            view, media, pages = _plan(options, report, raw, graph)
+            view, media, pages = _plan(options, report, raw, graph, theme)
             privacy_audit = None  # the link check's path audits the whole site at once
             if not options.check_links:
                 privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
@@ -149,13 +149,15 @@ def build(options: BuildOptions) -> BuildReport:
 
 
 def _plan(
-    options: BuildOptions, report: BuildReport, raw: RawExport, graph: EventGraph
+    options: BuildOptions, report: BuildReport, raw: RawExport, graph: EventGraph, theme: Theme
 ) -> tuple[SiteView, MediaResolver, list[PageSpec]]:
     """Stages 4-5: media, the view, the change history and the list of pages."""
+    compiling = theme.precompile()  # while images are resized (not loading: both need the GIL)
     media = MediaResolver(
         raw.media, report.issues, options.fetch_remote, derived=options.media_cache
     )
     media.prepare(image_requests(graph), options.progress)
+    compiling.wait()
     view = build_view(graph, media, urls.BaseUrl.parse(options.base_url))
     update = history.update_history(
         graph, view.event_key, options.previous, options.output, report.issues

@@ -125,12 +125,14 @@ def test_resized_images_are_reused_from_the_cache(tmp_path: Path) -> None:
         resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
         outputs.append(resolver.files)
     assert outputs[0] == outputs[1] and len(outputs[0]) == 4
-    assert len(list((tmp_path / "derived").glob("*.json"))) == 1
-    for blob in (tmp_path / "derived").glob("*.webp"):
-        blob.write_bytes(b"damaged")  # a damaged cache is ignored, never published
-    resolver = MediaResolver(store, IssueLog(), derived=cache)
-    resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
-    assert resolver.files == outputs[0]
+    (entry,) = (tmp_path / "derived").iterdir()  # one file holds every variant
+    packed = entry.read_bytes()
+    for damaged in (packed[:-1] + bytes([packed[-1] ^ 1]), packed[:-1], packed + b"x", b""):
+        entry.write_bytes(damaged)  # a damaged cache is ignored, never published
+        resolver = MediaResolver(store, IssueLog(), derived=cache)
+        resolver.prepare([ImageRequest(MediaRef("p.jpg", "speaker"), "speaker", "1")])
+        assert resolver.files == outputs[0]
+        assert entry.read_bytes() == packed  # and made again
 
 
 def test_progress_is_plain_lines_off_a_terminal() -> None:
@@ -174,3 +176,88 @@ def test_variants_of_a_use_share_the_format_chosen_at_1x(role: str) -> None:
                 abs(a - b) for a, b in zip(shrunk.tobytes(), picture.tobytes(), strict=True)
             )
             assert difference / len(picture.tobytes()) < 8  # the same picture, not another crop
+
+
+def structured_photo(width: int, height: int) -> Image.Image:
+    """A gradient with shapes and fine noise: a wrong crop, scale or blur shows in the pixels."""
+    from PIL import ImageDraw
+
+    image = Image.merge(
+        "RGB",
+        (
+            Image.linear_gradient("L").resize((width, height)),
+            Image.linear_gradient("L").rotate(90).resize((width, height)),
+            Image.effect_noise((width, height), 30),
+        ),
+    )
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width // 4, height // 4, width // 2, height // 2), fill=(250, 20, 20))
+    draw.rectangle((width // 2, height // 2, width * 7 // 8, height * 7 // 8), fill=(20, 20, 250))
+    return image
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    assert a.size == b.size
+    pairs = zip(a.convert("RGB").tobytes(), b.convert("RGB").tobytes(), strict=True)
+    return sum(abs(x - y) for x, y in pairs) / (a.width * a.height * 3)
+
+
+@pytest.mark.parametrize("size", [(3000, 2000), (1300, 1700), (700, 700)])
+def test_large_jpegs_decoded_at_a_reduced_scale_still_look_like_the_source(
+    size: tuple[int, int],
+) -> None:
+    from PIL import ImageOps
+
+    source = structured_photo(*size)
+    data = encoded(source, "JPEG", quality=92)
+    uses = renditions(data, "speaker")
+    assert [(v.width, v.height) for u in uses for v in u.variants] == [
+        (160, 160),
+        (320, 320),
+        (64, 64),
+        (128, 128),
+    ]
+    for use in uses:
+        for variant in use.variants:
+            # the reference: the full-size source, cropped and resized in one step
+            wanted = ImageOps.fit(
+                source,
+                (variant.width, variant.height),
+                Image.Resampling.LANCZOS,
+                centering=(0.5, 0.4),
+            )
+            assert mean_difference(decoded(variant.data), wanted) < 6
+    again = [v.data for u in renditions(data, "speaker") for v in u.variants]
+    assert again == [v.data for u in uses for v in u.variants]
+
+
+def format_choice_cases() -> list[Image.Image]:
+    import random
+
+    from PIL import ImageDraw
+
+    noise = random.Random(3)
+    logo = Image.new("RGBA", (330, 110), (0, 0, 0, 0))
+    ImageDraw.Draw(logo).rectangle((10, 10, 320, 100), fill=(200, 30, 30, 255))
+    return [
+        structured_photo(160, 160),
+        structured_photo(64, 64),
+        Image.new("RGB", (160, 160), (30, 60, 90)),
+        Image.frombytes("RGB", (64, 64), bytes(noise.randrange(256) for _ in range(64 * 64 * 3))),
+        logo,
+        Image.new("RGBA", (120, 40), (9, 99, 9, 120)),
+        structured_photo(200, 80).convert("RGBA"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(format_choice_cases())))
+def test_format_choice_is_the_smaller_of_both_full_encodings(index: int) -> None:
+    """Skipping the classic encoding when WebP is clearly smaller never changes the choice."""
+    from eventsite.images import _encode, _save
+
+    image = format_choice_cases()[index]
+    classic = "PNG" if image.mode == "RGBA" else "JPEG"
+    both = [_save(image, "WEBP"), _save(image, classic)]
+    data, extension = min(both, key=lambda candidate: len(candidate[0]))
+    chosen = _encode(image, 1.0)
+    assert (chosen.data, chosen.extension) == (data, extension)
