@@ -21,7 +21,7 @@ from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_re
 from eventsite.model.changes import Change
 from eventsite.model.contacts import redact_contacts
 from eventsite.model.graph import EventGraph, resolve
-from eventsite.model.normalise import normalise
+from eventsite.model.normalise import RecordMaker, normalise
 from eventsite.parallel import SiteOutput, job_count, render_pages
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
@@ -33,6 +33,7 @@ from eventsite.writer import SiteWriter, WriteStats, check_output_dir, write_sit
 
 if TYPE_CHECKING:
     from eventsite.render.calendar_cache import FormatCache
+    from eventsite.sources.folder import Parser
 
 
 @dataclass(slots=True)
@@ -91,10 +92,15 @@ def load_graph(
     strict: bool = False,
     api: ApiOptions | None = None,
     publish: frozenset[str] = frozenset(),
+    parse: Parser | None = None,
+    maker: RecordMaker | None = None,
 ) -> tuple[RawExport, EventGraph]:
-    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph."""
-    raw = open_source(source, issues, api=api)
-    data = normalise(raw.documents, issues, raw.files, strict=strict)
+    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph.
+
+    `parse` and `maker` stand in for the parser of a folder's files and for the normaliser of
+    each record (see `eventsite.reload`, which reuses what did not change)."""
+    raw = open_source(source, issues, api=api, parse=parse)
+    data = normalise(raw.documents, issues, raw.files, strict=strict, maker=maker)
     return raw, resolve(redact_contacts(data, issues, publish), issues)
 
 

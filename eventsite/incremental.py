@@ -28,6 +28,7 @@ from eventsite.filestore import replace_file
 from eventsite.issues import IssueLog
 from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
 from eventsite.model.graph import EventGraph
+from eventsite.reload import DocumentMemo, RecordMemo
 from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -118,6 +119,8 @@ class Rebuilder:
         # without a cache folder, resized images still survive from one rebuild to the next
         self._derived = options.media_cache or MemoryDerivedStore()
         self._media_memo = MediaMemo()  # unchanged image files are not read again
+        self._documents = DocumentMemo()  # unchanged files and records are not parsed again
+        self._records = RecordMemo()  # nor normalised again
 
     def _history_home(self) -> Path:
         """Where the previous change history is read from: a copy of the output folder's, taken
@@ -194,13 +197,17 @@ class Rebuilder:
     def _load_data(self) -> _Data:
         """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
         issues = IssueLog()
+        self._records.start(issues)
         raw, graph = load_graph(
             self.options.source,
             issues,
             strict=self.options.strict,
             api=self.options.api,
             publish=self.options.publish_fields,
+            parse=self._documents.parse,
+            maker=self._records,
         )
+        self._records.finish()
         self._media_memo.next_build()
         media = MediaResolver(
             raw.media,
