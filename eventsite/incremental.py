@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -35,6 +35,7 @@ from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.tracking import (
+    GLOBALS_KEY,
     DepKey,
     Digest,
     EntityFields,
@@ -251,8 +252,10 @@ class Rebuilder:
     ) -> _State:
         """Render the pages whose inputs changed since `previous`; reuse the others' bytes."""
         nav = navigation(data.view)
+        fragments: list[dict[object, object]] = []
         if previous is not None and previous.theme is theme:
             renderer, templates = previous.renderer, previous.templates
+            fragments = renderer.fragments()
             renderer.use_view(data.view, nav)
         else:
             renderer = TrackingRenderer(theme, data.view, nav)
@@ -264,6 +267,9 @@ class Rebuilder:
         records: dict[str, _PageRecord] = {}
         html: dict[str, bytes] = {}
         changed = _changed_keys(previous, data, digests) if previous else set()
+        if previous and fragments and GLOBALS_KEY not in changed:
+            unchanged = _unchanged_inputs(previous, changed)
+            renderer.carry_fragments(fragments, unchanged, fields.entities)
         for page in data.pages:
             signature = page_signature(page)
             old = previous.records.get(page.path) if previous else None
@@ -345,6 +351,28 @@ def _changed_keys(previous: _State, data: _Data, digests: Fingerprints) -> set[D
     changed = set() if data is previous.data else set(data.changed)
     changed.update(key for key, old in previous.digests.items() if digests.digest(key) != old)
     return changed
+
+
+def _unchanged_inputs(
+    previous: _State, changed: set[DepKey]
+) -> Callable[[frozenset[DepKey]], bool]:
+    """Whether a set of inputs read during the last build are all known to be the same now:
+    each is one `EntityFields` compares, or one whose digest the last build kept; not changed."""
+    known: dict[DepKey, bool] = {}
+    covers, digests = previous.data.fields.covers, previous.digests
+
+    def unchanged(keys: frozenset[DepKey]) -> bool:
+        if not keys.isdisjoint(changed):
+            return False
+        for key in keys:
+            ok = known.get(key)
+            if ok is None:
+                ok = known[key] = key in digests or covers(key)
+            if not ok:
+                return False
+        return True
+
+    return unchanged
 
 
 def _read_static(theme: Theme) -> dict[str, bytes]:

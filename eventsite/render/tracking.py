@@ -28,12 +28,14 @@ from enum import Enum
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from eventsite.model.changes import ChangeHistory
 from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day
 from eventsite.render import filters
+from eventsite.render.fragments import FragmentExtension
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
@@ -245,6 +247,57 @@ class TrackingRenderer(HtmlRenderer):
             keys = self.recorder.stop()
         return html, keys
 
+    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        super().use_view(view, nav)
+        if isinstance(self.env, TrackingEnvironment) and hasattr(self, "recorder"):
+            self.env.track(self.recorder)  # the view's new global functions record too
+
+    def fragments(self) -> list[dict[Any, Any]]:
+        """The fragment markup of the current view (copies), to `carry_fragments` later."""
+        return [dict(x.entries()) for x in self._fragment_extensions()]
+
+    def carry_fragments(
+        self,
+        kept: list[dict[Any, Any]],
+        unchanged: Callable[[frozenset[DepKey]], bool],
+        entities: Mapping[DepKey, object],
+    ) -> int:
+        """Take over the markup of `fragments()` of the last view whose inputs are `unchanged`.
+
+        An entry was made of the key's values and of the inputs it recorded; its key names the
+        last view's entities, which become this view's entities of the same kind and id (gone
+        or of another kind: the entry is dropped). Returns how many entries were taken over.
+        """
+        carried = 0
+        for extension, entries in zip(self._fragment_extensions(), kept, strict=True):
+            target = extension.entries()
+            for key, entry in entries.items():
+                if unchanged(entry[1]):
+                    new_key = _rekeyed(key, entities)
+                    if new_key is not None:
+                        target[new_key] = entry
+                        carried += 1
+        return carried
+
+    def _fragment_extensions(self) -> list[FragmentExtension]:
+        found = self.env.extensions.values()
+        return [x for x in found if isinstance(x, FragmentExtension)]
+
+
+def _rekeyed(key: tuple[Any, ...], entities: Mapping[DepKey, object]) -> tuple[Any, ...] | None:
+    """A fragment key (name, (variable, type, value)...) with entities swapped for the new
+    view's; None when a value is neither plain nor an entity of the new view."""
+    items: list[Any] = [key[0]]
+    for variable, cls, value in key[1:]:
+        if cls not in _PLAIN_KEY_VALUES:
+            if cls not in ENTITY_KINDS:
+                return None
+            value = entities.get(entity_key(value))  # type: ignore[arg-type]
+            if type(value) is not cls:
+                return None
+        items.append((variable, cls, value))
+    return tuple(items)
+
 
 def globals_value(env: jinja2.Environment) -> object:
     """The data the templates get as globals besides the view and the event (nav, flags...)."""
@@ -441,6 +494,8 @@ def encode_fields(entity: object) -> tuple[object, ...]:
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+# fragment key values that mean the same in any view (a Markup renders as it is, unescaped)
+_PLAIN_KEY_VALUES = _PLAIN | {Markup}
 
 
 @functools.cache
