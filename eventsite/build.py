@@ -19,7 +19,7 @@ from eventsite.filestore import FileStore
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
-from eventsite.model.contacts import redact_contacts
+from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import RecordMaker, normalise
 from eventsite.parallel import SiteOutput, job_count, render_pages
@@ -94,14 +94,15 @@ def load_graph(
     publish: frozenset[str] = frozenset(),
     parse: Parser | None = None,
     maker: RecordMaker | None = None,
+    redact: EntityRedaction | None = None,
 ) -> tuple[RawExport, EventGraph]:
     """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph.
 
-    `parse` and `maker` stand in for the parser of a folder's files and for the normaliser of
-    each record (see `eventsite.reload`, which reuses what did not change)."""
+    `parse`, `maker` and `redact` stand in for the parser of a folder's files, the normaliser
+    and the contact redaction of each record (`eventsite.reload` reuses what did not change)."""
     raw = open_source(source, issues, api=api, parse=parse)
     data = normalise(raw.documents, issues, raw.files, strict=strict, maker=maker)
-    return raw, resolve(redact_contacts(data, issues, publish), issues)
+    return raw, resolve(redact_contacts(data, issues, publish, redact), issues)
 
 
 def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:

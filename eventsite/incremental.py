@@ -217,6 +217,7 @@ class Rebuilder:
             publish=self.options.publish_fields,
             parse=self._documents.parse,
             maker=self._records,
+            redact=self._records.redact_entity,
         )
         self._records.finish()
         self._media_memo.next_build()

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsite.issues import Issue, IssueLog
+from eventsite.model import contacts
+from eventsite.model.contacts import ContactRedactor
 from eventsite.sources import base
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -254,6 +256,8 @@ class _Made:
     context: tuple[object, ...]
     entity: Any  # never handed out: resolving and redacting change the copies
     issues: list[Issue]
+    # how contact redaction left the copy: (what it depended on, attribute values, issues)
+    redacted: tuple[object, tuple[tuple[str, Any], ...], list[Issue]] | None = None
 
 
 class RecordMemo:
@@ -267,14 +271,17 @@ class RecordMemo:
         self._kept: dict[tuple[str, object], _Made] = {}
         self._next: dict[tuple[str, object], _Made] = {}
         self._issues = IssueLog()
+        self._handed: dict[int, _Made] = {}  # id of each copy handed out by this load
         self.made = 0  # records normalised anew by the last load
+        self.redacted = 0  # entities redacted anew by the last load
 
     def start(self, issues: IssueLog) -> None:
-        self._issues, self._next, self.made = issues, {}, 0
+        self._issues, self._next, self._handed = issues, {}, {}
+        self.made = self.redacted = 0
 
     def finish(self) -> None:
         """The load succeeded: its entities are the ones to reuse from now on."""
-        self._kept, self._next = self._next, {}
+        self._kept, self._next, self._handed = self._next, {}, {}
 
     def __call__(
         self,
@@ -295,7 +302,36 @@ class RecordMemo:
             made.issues = log[start:]
             self.made += 1
         self._next[key] = made
-        return copy_entity(made.entity)
+        copy = copy_entity(made.entity)
+        self._handed[id(copy)] = made
+        return copy
+
+    def redact_entity(
+        self,
+        redactor: ContactRedactor,
+        item: object,
+        fields: dict[str, str],
+        document: str,
+        entity: str,
+    ) -> None:
+        """`contacts.redact_entity`, replayed for a copy of an entity redacted before.
+
+        Redaction reads only the copy's fields (as normalised from the same record) and the
+        published fields, so it leaves the same values and reports the same issues."""
+        made = self._handed.get(id(item))
+        depends = (redactor.publish, tuple(fields.items()), document, entity)
+        log = self._issues.issues
+        if made is not None and made.redacted is not None and made.redacted[0] == depends:
+            for attribute, value in made.redacted[1]:
+                setattr(item, attribute, value)
+            log.extend(made.redacted[2])
+            return
+        start = len(log)
+        contacts.redact_entity(redactor, item, fields, document, entity)
+        self.redacted += 1
+        if made is not None:
+            values = tuple((attribute, getattr(item, attribute)) for attribute in fields)
+            made.redacted = (depends, values, log[start:])
 
 
 def copy_entity(entity: Any) -> Any:
