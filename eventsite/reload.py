@@ -102,7 +102,7 @@ def _plain_text(data: bytes) -> str | None:
         text = base.decode_text(data, "", scratch)
     except base.SourceError:
         return None
-    if scratch.issues or len(data) > base.MAX_JSON_BYTES:
+    if scratch.issues or len(data) > base.max_json_bytes():
         return None
     return text
 

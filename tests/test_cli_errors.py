@@ -222,3 +222,47 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
         [sys.executable, "-m", "eventsite", "--version"], capture_output=True, text=True
     )
     assert version.stdout.startswith("eventsite ")
+
+
+def _sample_with_padded_sessions(tmp_path: Path, padded_bytes: int) -> Path:
+    """The sample export whose `sessions` file is padded with whitespace to `padded_bytes`."""
+    source = tmp_path / "export"
+    shutil.copytree(SAMPLE, source)
+    sessions = (source / "sessions").read_bytes()
+    (source / "sessions").write_bytes(sessions + b" " * (padded_bytes - len(sessions)))
+    return source
+
+
+def test_a_data_file_over_the_cap_names_the_variable_that_raises_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _sample_with_padded_sessions(tmp_path, 3 * 2**20)
+    monkeypatch.setenv("EVENTSITE_MAX_DATA_MB", "2")
+    code, _, err = run(["build", str(source), "-o", str(tmp_path / "site"), "-q"], capsys)
+    assert code == 1
+    assert "larger than 2 MB (set EVENTSITE_MAX_DATA_MB to allow more)" in err
+    assert str(source / "sessions") in err
+    assert not (tmp_path / "site").exists()
+
+    zipped = make_zip(
+        tmp_path / "export.zip", {p.name: p.read_bytes() for p in source.iterdir() if p.is_file()}
+    )
+    code, _, err = run(["build", str(zipped), "-o", str(tmp_path / "site"), "-q"], capsys)
+    assert code == 1
+    assert "inflates past the 2 MB limit" in err
+
+    monkeypatch.setenv("EVENTSITE_MAX_DATA_MB", "4")
+    code, _, err = run(["build", str(source), "-o", str(tmp_path / "site"), "-q"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots", "1.5", "100000"])
+def test_a_bad_data_cap_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("EVENTSITE_MAX_DATA_MB", value)
+    code, _, err = run(["build", str(SAMPLE), "-o", str(tmp_path / "site"), "-q"], capsys)
+    assert code == 2
+    assert "EVENTSITE_MAX_DATA_MB must be a whole number of MB from 1 to 65536" in err
+    assert "Traceback" not in err

@@ -13,10 +13,10 @@ from eventsite.errors import SourceError
 from eventsite.issues import IssueLog
 from eventsite.sources.base import (
     DATA_FILES,
-    MAX_JSON_BYTES,
     MAX_MEDIA_BYTES,
     MediaStore,
     RawExport,
+    max_json_bytes,
     normalise_media_path,
     parse_document,
 )
@@ -69,7 +69,7 @@ def read_archive(path: Path, issues: IssueLog) -> RawExport:
                 )
             elif doc_name:
                 shown[doc_name] = f"{file}:{info.filename}"
-                data = _read_member(archive, info, MAX_JSON_BYTES, shown[doc_name])
+                data = _read_member(archive, info, max_json_bytes(), shown[doc_name])
                 documents[doc_name] = parse_document(doc_name, data, shown[doc_name], issues)
             elif "/" in rel:
                 names.setdefault(normalise_media_path(rel), info.filename)

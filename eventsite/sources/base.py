@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsite.errors import SourceError
+from eventsite.errors import SourceError, UsageError
 from eventsite.issues import IssueLog
 
 REQUIRED_FILES = ("event", "sessions")
@@ -44,7 +45,8 @@ PRIVATE_FIELDS = frozenset(
     }
 )
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 64 * 1024 * 1024  # the default; see max_json_bytes()
+MAX_JSON_VARIABLE = "EVENTSITE_MAX_DATA_MB"
 MAX_MEDIA_BYTES = 32 * 1024 * 1024
 # longer strings (a 50 MB "abstract") are cut: nothing on a schedule page needs more
 MAX_STRING_CHARS = 100_000
@@ -52,6 +54,23 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # a quote followed by more characters than a string may hold, none of them a quote
 _LONG_RUN = re.compile(f'"[^"]{{{MAX_STRING_CHARS + 1}}}')
+
+
+def max_json_bytes() -> int:
+    """The largest data file (or API answer) read: 64 MB, or $EVENTSITE_MAX_DATA_MB for an
+    event too big for that (50,000 sessions make a 119 MB `sessions` file). The cap keeps a
+    hostile export from exhausting memory, so it is raised only on purpose."""
+    value = os.environ.get(MAX_JSON_VARIABLE, "").strip()
+    if not value:
+        return MAX_JSON_BYTES
+    if not value.isdigit() or not 0 < int(value) <= 65_536:
+        raise UsageError(f"{MAX_JSON_VARIABLE} must be a whole number of MB from 1 to 65536")
+    return int(value) * 2**20
+
+
+def too_big(limit: int) -> str:
+    """The end of a message refusing data over `limit` bytes."""
+    return f"larger than {limit // 2**20} MB (set {MAX_JSON_VARIABLE} to allow more)"
 
 
 def normalise_media_path(value: str) -> str:
@@ -192,8 +211,9 @@ def parse_document(name: str, data: bytes, file: str, issues: IssueLog) -> Any |
     """Parse one data file leniently; a broken optional file is skipped with a warning."""
     required = name in REQUIRED_FILES
     try:
-        if len(data) > MAX_JSON_BYTES:
-            raise SourceError(f"file is larger than {MAX_JSON_BYTES // 2**20} MB", file=file)
+        limit = max_json_bytes()
+        if len(data) > limit:
+            raise SourceError(f"file is {too_big(limit)}", file=file)
         text = decode_text(data, file, issues)
         value = json.loads(text, strict=False)
         surrogates = _SURROGATE_ESCAPE.search(text) is not None

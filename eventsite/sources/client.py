@@ -26,7 +26,7 @@ from eventsite.errors import SourceError
 from eventsite.issues import IssueLog
 from eventsite.sources.api import ApiOptions, EventUrl
 from eventsite.sources.auth import ENV_EMAIL, ENV_PASSWORD, Credentials, TokenKeeper
-from eventsite.sources.base import MAX_JSON_BYTES, PRIVATE_FIELDS
+from eventsite.sources.base import PRIVATE_FIELDS, max_json_bytes, too_big
 from eventsite.sources.jsonapi import describe_errors
 
 USER_AGENT = (
@@ -283,12 +283,11 @@ class _Response:
     def read(cls, raw: requests.Response, shown: str, deadline: float) -> _Response:
         parts: list[bytes] = []
         size = 0
+        limit = max_json_bytes()
         for chunk in _chunks(raw):
             size += len(chunk)
-            if size > MAX_JSON_BYTES:
-                raise SourceError(
-                    f"the answer is larger than {MAX_JSON_BYTES // 2**20} MB; refused", file=shown
-                )
+            if size > limit:
+                raise SourceError(f"the answer is {too_big(limit)}; refused", file=shown)
             if time.monotonic() > deadline:
                 raise _TooSlow
             parts.append(chunk)

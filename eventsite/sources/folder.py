@@ -11,12 +11,13 @@ from eventsite.errors import SourceError
 from eventsite.issues import IssueLog
 from eventsite.sources.base import (
     DATA_FILES,
-    MAX_JSON_BYTES,
     MAX_MEDIA_BYTES,
     MediaStore,
     RawExport,
+    max_json_bytes,
     normalise_media_path,
     parse_document,
+    too_big,
 )
 
 MEDIA_DIRS = ("images", "audio", "audios", "videos", "slides", "img")
@@ -44,7 +45,7 @@ def read_folder(root: Path, issues: IssueLog, parse: Parser = parse_document) ->
                 )
             continue
         shown[name] = str(path)
-        documents[name] = parse(name, _read_capped(path, MAX_JSON_BYTES), str(path), issues)
+        documents[name] = parse(name, _read_data(path), str(path), issues)
     store = MediaStore(
         names=_index_media(root),
         reader=lambda rel: _read_media(root, rel),
@@ -86,12 +87,18 @@ def _read_media(root: Path, rel: str) -> bytes:
     return _read_capped(path, MAX_MEDIA_BYTES)
 
 
-def _read_capped(path: Path, cap: int) -> bytes:
+def _read_data(path: Path) -> bytes:
+    limit = max_json_bytes()
+    return _read_capped(path, limit, f"file is {too_big(limit)}")
+
+
+def _read_capped(path: Path, cap: int, too_big_message: str = "") -> bytes:
     try:
         with path.open("rb") as handle:
             data = handle.read(cap + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", file=str(path)) from None
     if len(data) > cap:
-        raise SourceError(f"file is larger than {cap // 2**20} MB", file=str(path))
+        message = too_big_message or f"file is larger than {cap // 2**20} MB"
+        raise SourceError(message, file=str(path))
     return data
