@@ -233,3 +233,14 @@ def test_edits_of_every_kind_match_clean_builds(tmp_path: Path) -> None:
         if number >= 1:  # found once, then replayed with the redaction kept for the record
             assert [i.id for i in stats.issues if i.kind == "contact-removed"] == [redacted_id]
             assert b"someone@example.org" not in b"".join(rebuilder.files.values())
+
+
+def test_global_functions_of_a_new_view_record_what_they_are_given(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "export")
+    export = Export(tmp_path / "export")
+    rebuilder = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "site"))
+    rebuilder.build_all()
+    rebuilder.rebuild([export.edit("sessions", _set(0, title="Another title"))])
+    env = rebuilder._state.renderer.env  # type: ignore[union-attr]
+    for name in ("jsonld_session", "jsonld_speaker", "nav_current"):
+        assert getattr(env.globals[name], "_eventsite_recording", False), name
