@@ -575,6 +575,11 @@ def encode(value: object) -> object:
         return value
     if cls is list or cls is tuple:  # the common containers, without the checks below
         return tuple([item if type(item) in _PLAIN else _encode_item(item) for item in value])  # type: ignore[attr-defined]
+    kind = _ID_KINDS.get(cls)
+    if kind is not None:  # what `entity_key` makes of it below, without the checks
+        return ("ref", kind, value.id)  # type: ignore[attr-defined]
+    if cls is dict:  # a page's context: the dict case below, without the checks
+        return ("dict", *((encode(k), encode(v)) for k, v in value.items()))  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is _NOT_THERE:
