@@ -124,6 +124,7 @@ class Rebuilder:
         self._media_memo = MediaMemo()  # unchanged image files are not read again
         self._documents = DocumentMemo()  # unchanged files and records are not parsed again
         self._records = RecordMemo()  # nor normalised again
+        self._documents_current = False  # `_documents` holds what the last good build read
 
     def _history_home(self) -> Path:
         """Where the previous change history is read from: a copy of the output folder's, taken
@@ -178,6 +179,12 @@ class Rebuilder:
         started = time.perf_counter()
         previous = self._state
         data_changed, theme_changed = self._classify(changed_paths, previous.theme)
+        in_sync = self._disk_in_sync and (self.output / MARKER).is_file()
+        if not (data_changed or theme_changed) and in_sync:
+            stats = RebuildStats(pages=len(previous.records), files=len(previous.files))
+            stats.issues = previous.data.issues
+            stats.seconds = time.perf_counter() - started
+            return stats  # only files saved with the very bytes the last build read
         theme = Theme.load(self.options.theme) if theme_changed else previous.theme
         data = self._load_data() if data_changed else previous.data
         static = _read_static(theme) if theme_changed else previous.static
@@ -199,6 +206,8 @@ class Rebuilder:
         theme_dirs = [p.absolute() for p in theme.watched_paths()]
         data = themed = False
         for path in (Path(p).absolute() for p in changed):
+            if self._documents_current and self._documents.holds(str(path)):
+                continue  # saved again with the same bytes (or a second event of one save)
             in_source = source is not None and path.is_relative_to(source)
             in_theme = any(path.is_relative_to(d) for d in theme_dirs)
             data = data or in_source or not in_theme
@@ -208,6 +217,7 @@ class Rebuilder:
     def _load_data(self) -> _Data:
         """Stages load -> plan -> media, and the data-only files; raises on unusable input."""
         issues = IssueLog()
+        self._documents_current = False
         self._records.start(issues)
         raw, graph = load_graph(
             self.options.source,
@@ -303,7 +313,11 @@ class Rebuilder:
         removed: list[str],
         started: float,
     ) -> RebuildStats:
-        self._state = state
+        previous, self._state = self._state, state
+        if stats.reloaded_data:
+            self._documents_current = True
+        if previous is not None and previous.data is not state.data:
+            _unlink(previous.data.graph)
         graph = state.data.graph
         stats.pages = len(state.records)
         stats.files = len(state.files)
@@ -374,6 +388,18 @@ def _unchanged_inputs(
         return True
 
     return unchanged
+
+
+def _unlink(graph: EventGraph) -> None:
+    """Cut the links between a discarded load's entities (each session and what lists it), so
+    that reference counting frees that load's memory at once: with the collector paused during
+    rebuilds, a burst of edits would otherwise keep one whole graph per edit alive. Nothing
+    keeps them: pages, records, caches and the next load hold values, keys and copies."""
+    for session in graph.sessions:
+        session.track = session.room = session.session_type = None
+        session.speakers = []
+    for owner in (*graph.tracks, *graph.rooms, *graph.session_types, *graph.speakers):
+        owner.sessions = []
 
 
 def _read_static(theme: Theme) -> dict[str, bytes]:

@@ -64,6 +64,17 @@ class DocumentMemo:
         self._kept: dict[str, _Parsed] = {}
         self.reparsed: dict[str, int] = {}  # items parsed anew per file, by the last load
 
+    def holds(self, path: str) -> bool:
+        """Whether `path` is a data file of the last load, with the bytes it had then."""
+        for kept in self._kept.values():
+            if kept.file == path:
+                try:
+                    with open(path, "rb") as handle:
+                        return handle.read(len(kept.data) + 1) == kept.data
+                except OSError:
+                    return False
+        return False
+
     def parse(self, name: str, data: bytes, file: str, issues: IssueLog) -> Any:
         kept = self._kept.get(name)
         if kept is not None and kept.file == file and kept.data == data:

@@ -244,3 +244,25 @@ def test_global_functions_of_a_new_view_record_what_they_are_given(tmp_path: Pat
     env = rebuilder._state.renderer.env  # type: ignore[union-attr]
     for name in ("jsonld_session", "jsonld_speaker", "nav_current"):
         assert getattr(env.globals[name], "_eventsite_recording", False), name
+
+
+def test_a_save_with_the_same_bytes_is_no_change_unless_the_last_load_failed(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(SAMPLE, tmp_path / "export")
+    export = Export(tmp_path / "export")
+    rebuilder = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "site"))
+    rebuilder.build_all()
+    path = export.edit("sessions", _set(0, title="Saved twice"))
+    assert rebuilder.rebuild([path]).rendered
+    again = rebuilder.rebuild([path])  # a second event of the same save
+    assert (again.rendered, again.written, again.reloaded_data) == ([], [], False)
+    good = path.read_bytes()
+    path.write_bytes(good[:-20])  # broken JSON: the load fails
+    with pytest.raises(SourceError):
+        rebuilder.rebuild([path])
+    with pytest.raises(SourceError):  # the same broken bytes again: still a failure
+        rebuilder.rebuild([path])
+    path.write_bytes(good)  # the bytes of the last good build: loaded again, not skipped
+    assert rebuilder.rebuild([path]).reloaded_data
+    assert_same_as_clean(rebuilder, tmp_path)

@@ -394,10 +394,7 @@ class EntityFields:
             return False
         if len(key) == 2:
             return True
-        cls = type(entity)
-        return len(key) == 3 and (
-            field_position(cls, key[2]) is not None or key[2] in own_properties(cls)
-        )
+        return len(key) == 3 and _compared_attribute(type(entity), key[2])
 
     def changed_since(self, old: EntityFields) -> set[DepKey]:
         """The covered keys of `old` whose value differs here (or whose entity is gone).
@@ -556,6 +553,12 @@ _PLAIN_LOADS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW"})
 
 
 _ENTITY_CLASS_NAMES = ("Session", "Speaker", "Track", "Room", "SessionType", "Sponsor", "Day")
+
+
+@functools.cache
+def _compared_attribute(cls: type, attribute: str) -> bool:
+    """Whether `EntityFields.changed_since` compares this attribute of a `cls` entity."""
+    return field_position(cls, attribute) is not None or attribute in own_properties(cls)
 
 
 @functools.cache
