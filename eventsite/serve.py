@@ -43,8 +43,8 @@ DEFAULT_PORT = 8000
 DEFAULT_POLL_SECONDS = 30.0
 DEBOUNCE_SECONDS = 0.03  # editors save in one burst of events, well within this
 MAX_BATCH_SECONDS = 3.0  # rebuild at least this often while changes keep coming
-# the garbage of a rebuild is collected once the browser had time to fetch the reloaded page
-COLLECT_AFTER_SECONDS = 1.0
+# the few reference cycles rebuilds leave are collected after this long without a change
+COLLECT_AFTER_SECONDS = 5.0
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -215,7 +215,7 @@ class RebuildLoop:
         self._rebuild = rebuild
         self._debounce = debounce
         self._queue: queue.Queue[object] = queue.Queue()
-        self._garbage = False  # the collector is off until the last rebuild's garbage is freed
+        self._garbage = False  # rebuilds left cycles the collector has not looked at yet
         # a daemon, so that a second Ctrl-C during a long rebuild still ends the process
         self._thread = threading.Thread(target=self._run, name="eventsite-rebuild", daemon=True)
 
@@ -237,20 +237,27 @@ class RebuildLoop:
                 batch = self._next_batch()
                 if batch is self._STOP:
                     return
-                # a rebuild keeps most of what it makes (the new site): a collection midway
-                # walks millions of young objects and frees little; it runs once the page is
-                # reloaded (a second or more of CPU at 10,000 sessions, off the edit's path)
+                # a rebuild keeps most of what it makes (the new site) and frees the last one
+                # by reference counting (`Rebuilder` cuts its entity links), so collections
+                # would walk millions of kept objects (~1 s at 10,000 sessions) to free little:
+                # what it made is frozen out of their way, and looked at once edits pause
                 gc.disable()
-                self._garbage = True
-                self._rebuild(batch)  # type: ignore[arg-type]
+                try:
+                    self._rebuild(batch)  # type: ignore[arg-type]
+                finally:
+                    gc.freeze()
+                    gc.enable()
+                    self._garbage = True
         finally:
-            self._collect()
+            self._collect(last=True)
 
-    def _collect(self) -> None:
+    def _collect(self, last: bool = False) -> None:
         if self._garbage:
             self._garbage = False
+            gc.unfreeze()
             gc.collect()
-            gc.enable()
+            if not last:
+                gc.freeze()
 
     def _first_change(self) -> object:
         while self._garbage:
