@@ -237,16 +237,14 @@ class RebuildLoop:
                 batch = self._next_batch()
                 if batch is self._STOP:
                     return
-                # a rebuild keeps most of what it makes (the new site) and frees the last one
-                # by reference counting (`Rebuilder` cuts its entity links), so collections
-                # would walk millions of kept objects (~1 s at 10,000 sessions) to free little:
-                # what it made is frozen out of their way, and looked at once edits pause
-                gc.disable()
                 try:
                     self._rebuild(batch)  # type: ignore[arg-type]
                 finally:
+                    # what a rebuild made is mostly kept (the new site; `Rebuilder` frees the
+                    # last one by reference counting), so collections would walk millions of
+                    # kept objects (~1 s at 10,000 sessions) to free little: it is frozen out
+                    # of their way, and looked at once edits pause
                     gc.freeze()
-                    gc.enable()
                     self._garbage = True
         finally:
             self._collect(last=True)
