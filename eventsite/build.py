@@ -20,9 +20,9 @@ from eventsite.filestore import FileStore
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
 from eventsite.model.changes import Change
-from eventsite.model.contacts import redact_contacts
+from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
-from eventsite.model.normalise import normalise
+from eventsite.model.normalise import RecordMaker, normalise
 from eventsite.parallel import Files, SiteOutput, job_count, render_pages, write_all
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
@@ -34,6 +34,7 @@ from eventsite.writer import SiteWriter, WriteStats, check_output_dir, write_sit
 
 if TYPE_CHECKING:
     from eventsite.render.calendar_cache import FormatCache
+    from eventsite.sources.folder import Parser
 
 
 @dataclass(slots=True)
@@ -92,11 +93,17 @@ def load_graph(
     strict: bool = False,
     api: ApiOptions | None = None,
     publish: frozenset[str] = frozenset(),
+    parse: Parser | None = None,
+    maker: RecordMaker | None = None,
+    redact: EntityRedaction | None = None,
 ) -> tuple[RawExport, EventGraph]:
-    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph."""
-    raw = open_source(source, issues, api=api)
-    data = normalise(raw.documents, issues, raw.files, strict=strict)
-    return raw, resolve(redact_contacts(data, issues, publish), issues)
+    """Stages 1-3: read the export, normalise it (contact details out) and resolve the graph.
+
+    `parse`, `maker` and `redact` stand in for the parser of a folder's files, the normaliser
+    and the contact redaction of each record (`eventsite.reload` reuses what did not change)."""
+    raw = open_source(source, issues, api=api, parse=parse)
+    data = normalise(raw.documents, issues, raw.files, strict=strict, maker=maker)
+    return raw, resolve(redact_contacts(data, issues, publish, redact), issues)
 
 
 def check(source: str, *, strict: bool = False, api: ApiOptions | None = None) -> BuildReport:

@@ -9,7 +9,7 @@ audit (eventsite.audit) uses the same patterns on the finished output, as a seco
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from eventsite.issues import IssueLog
@@ -176,10 +176,19 @@ _SPEAKER_FIELDS = {
 _DESCRIPTION = {"description": "description"}
 
 
-def redact_contacts(data: EventData, issues: IssueLog, publish: frozenset[str]) -> EventData:
-    """Take e-mail addresses and phone numbers out of every free-text field that is published."""
+def redact_contacts(
+    data: EventData,
+    issues: IssueLog,
+    publish: frozenset[str],
+    redact_entity: EntityRedaction | None = None,
+) -> EventData:
+    """Take e-mail addresses and phone numbers out of every free-text field that is published.
+
+    `redact_entity` stands in for `redact_entity` below (`eventsite serve` reuses the result
+    for entities it has redacted before)."""
     redactor = ContactRedactor(issues, publish)
     _redact(redactor, data.event, _EVENT_FIELDS, "event", "event")
+    redact = redact_entity or _redact
     for document, entity, items, fields in (
         ("sessions", "session", data.sessions, _SESSION_FIELDS),
         ("speakers", "speaker", data.speakers, _SPEAKER_FIELDS),
@@ -187,8 +196,12 @@ def redact_contacts(data: EventData, issues: IssueLog, publish: frozenset[str]) 
         ("sponsors", "sponsor", data.sponsors, _DESCRIPTION),
     ):
         for item in items:
-            _redact(redactor, item, fields, document, entity)
+            redact(redactor, item, fields, document, entity)
     return data
+
+
+# (redactor, entity, {attribute: input key}, document, entity kind): redacts the attributes
+EntityRedaction = Callable[["ContactRedactor", object, dict[str, str], str, str], None]
 
 
 def _redact(
@@ -200,3 +213,6 @@ def _redact(
         cleaned = redactor.field(value, document, key, entity, entity_id)
         if cleaned is not value:
             setattr(item, attribute, cleaned)
+
+
+redact_entity = _redact

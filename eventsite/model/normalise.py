@@ -7,8 +7,9 @@ a value of the wrong type reads as missing, and problems go to the `IssueLog`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
+from functools import partial
 from typing import Any
 
 from eventsite.errors import SourceError
@@ -39,6 +40,10 @@ from eventsite.model.values import (
     text,
 )
 
+# makes the entity of one record: (document, index, record, context, make) -> make() or an
+# equal entity; `context` is what else `make` reads. `eventsite serve` reuses unchanged records'.
+RecordMaker = Callable[[str, int, Mapping[str, Any], tuple[object, ...], Callable[[], Any]], Any]
+
 SPEAKER_PROFILES = ("website", "twitter", "github", "linkedin", "facebook", "instagram", "mastodon")
 
 
@@ -48,6 +53,7 @@ def normalise(
     files: Mapping[str, str] | None = None,
     *,
     strict: bool = False,
+    maker: RecordMaker | None = None,
 ) -> EventData:
     """Turn the parsed documents of one export into typed, unlinked entities."""
     files = files or {}
@@ -59,25 +65,42 @@ def normalise(
         raise SourceError(
             f"unknown time zone {text(get(raw_event, 'timezone'))!r}", file=files.get("event")
         )
+    make = maker or _make
+    zone, file = event.tz, files.get("sessions")
+
+    def each(name: str) -> list[tuple[int, Mapping[str, Any]]]:
+        return list(enumerate(_list(documents, name, issues, files)))
+
     return EventData(
         event=event,
         sessions=[
-            normalise_session(r, event.tz, issues, files.get("sessions"))
-            for r in _list(documents, "sessions", issues, files)
+            make("sessions", i, r, (zone, file), partial(normalise_session, r, zone, issues, file))
+            for i, r in each("sessions")
         ],
-        speakers=[normalise_speaker(r) for r in _list(documents, "speakers", issues, files)],
+        speakers=[
+            make("speakers", i, r, (), partial(normalise_speaker, r)) for i, r in each("speakers")
+        ],
         tracks=[
-            normalise_track(r, i) for i, r in enumerate(_list(documents, "tracks", issues, files))
+            make("tracks", i, r, (i,), partial(normalise_track, r, i)) for i, r in each("tracks")
         ],
         rooms=[
-            normalise_room(r, i)
-            for i, r in enumerate(_list(documents, "microlocations", issues, files))
+            make("microlocations", i, r, (i,), partial(normalise_room, r, i))
+            for i, r in each("microlocations")
         ],
         session_types=[
-            normalise_session_type(r) for r in _list(documents, "session_types", issues, files)
+            make("session_types", i, r, (), partial(normalise_session_type, r))
+            for i, r in each("session_types")
         ],
-        sponsors=[normalise_sponsor(r) for r in _list(documents, "sponsors", issues, files)],
+        sponsors=[
+            make("sponsors", i, r, (), partial(normalise_sponsor, r)) for i, r in each("sponsors")
+        ],
     )
+
+
+def _make(
+    name: str, index: int, record: Mapping[str, Any], context: tuple[object, ...], make: Any
+) -> Any:
+    return make()
 
 
 def _list(

@@ -24,6 +24,9 @@ class FormatCache:
 
     def __init__(self) -> None:
         self._fields: dict[object, tuple[object, ...]] = {}
+        # this build's session keys by session id: the calendars, frab files and search index
+        # each ask for every session's (the sessions of one build have distinct ids)
+        self._keys: dict[str, tuple[Session, object]] = {}
         self.calendars = CalendarCache()
         self.frab = frab.FrabCache(self.session_key)
         self.search = search.SearchCache(self.session_key)
@@ -32,11 +35,17 @@ class FormatCache:
     def use(self, fields: EntityFields) -> None:
         """Describe sessions by this build's entity fields from now on."""
         self._fields = fields.fields  # type: ignore[assignment]
+        self._keys = {}
 
     def session_key(self, session: Session) -> object:
         """A session with everything it links to: what any of its pieces may show."""
+        found = self._keys.get(session.id)
+        if found is not None and found[0] is session:
+            return found[1]
         linked = (session, session.track, session.room, session.session_type, *session.speakers)
-        return tuple(None if e is None else self._entity_fields(e) for e in linked)
+        key = tuple(None if e is None else self._entity_fields(e) for e in linked)
+        self._keys[session.id] = (session, key)
+        return key
 
     def _entity_fields(self, entity: object) -> object:
         found = self._fields.get(entity_key(entity))

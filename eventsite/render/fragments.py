@@ -50,6 +50,11 @@ class FragmentExtension(Extension):
         """Forget the markup (the view changed); what each template reads stays known."""
         self._markup.clear()
 
+    def entries(self) -> dict[Key, Entry]:
+        """The markup kept for the current view, by key (`eventsite serve` carries over the
+        entries whose recorded inputs did not change: `tracking.TrackingRenderer`)."""
+        return self._markup
+
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
         name = parser.parse_expression()

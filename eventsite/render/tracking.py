@@ -28,12 +28,14 @@ from enum import Enum
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from eventsite.model.changes import ChangeHistory
 from eventsite.model.entities import Event, Room, Session, SessionType, Speaker, Sponsor, Track
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day
 from eventsite.render import filters
+from eventsite.render.fragments import FragmentExtension
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
@@ -245,6 +247,57 @@ class TrackingRenderer(HtmlRenderer):
             keys = self.recorder.stop()
         return html, keys
 
+    def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
+        super().use_view(view, nav)
+        if isinstance(self.env, TrackingEnvironment) and hasattr(self, "recorder"):
+            self.env.track(self.recorder)  # the view's new global functions record too
+
+    def fragments(self) -> list[dict[Any, Any]]:
+        """The fragment markup of the current view (copies), to `carry_fragments` later."""
+        return [dict(x.entries()) for x in self._fragment_extensions()]
+
+    def carry_fragments(
+        self,
+        kept: list[dict[Any, Any]],
+        unchanged: Callable[[frozenset[DepKey]], bool],
+        entities: Mapping[DepKey, object],
+    ) -> int:
+        """Take over the markup of `fragments()` of the last view whose inputs are `unchanged`.
+
+        An entry was made of the key's values and of the inputs it recorded; its key names the
+        last view's entities, which become this view's entities of the same kind and id (gone
+        or of another kind: the entry is dropped). Returns how many entries were taken over.
+        """
+        carried = 0
+        for extension, entries in zip(self._fragment_extensions(), kept, strict=True):
+            target = extension.entries()
+            for key, entry in entries.items():
+                if unchanged(entry[1]):
+                    new_key = _rekeyed(key, entities)
+                    if new_key is not None:
+                        target[new_key] = entry
+                        carried += 1
+        return carried
+
+    def _fragment_extensions(self) -> list[FragmentExtension]:
+        found = self.env.extensions.values()
+        return [x for x in found if isinstance(x, FragmentExtension)]
+
+
+def _rekeyed(key: tuple[Any, ...], entities: Mapping[DepKey, object]) -> tuple[Any, ...] | None:
+    """A fragment key (name, (variable, type, value)...) with entities swapped for the new
+    view's; None when a value is neither plain nor an entity of the new view."""
+    items: list[Any] = [key[0]]
+    for variable, cls, value in key[1:]:
+        if cls not in _PLAIN_KEY_VALUES:
+            if cls not in ENTITY_KINDS:
+                return None
+            value = entities.get(entity_key(value))  # type: ignore[arg-type]
+            if type(value) is not cls:
+                return None
+        items.append((variable, cls, value))
+    return tuple(items)
+
 
 def globals_value(env: jinja2.Environment) -> object:
     """The data the templates get as globals besides the view and the event (nav, flags...)."""
@@ -341,10 +394,7 @@ class EntityFields:
             return False
         if len(key) == 2:
             return True
-        cls = type(entity)
-        return len(key) == 3 and (
-            field_position(cls, key[2]) is not None or key[2] in own_properties(cls)
-        )
+        return len(key) == 3 and _compared_attribute(type(entity), key[2])
 
     def changed_since(self, old: EntityFields) -> set[DepKey]:
         """The covered keys of `old` whose value differs here (or whose entity is gone).
@@ -441,6 +491,8 @@ def encode_fields(entity: object) -> tuple[object, ...]:
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+# fragment key values that mean the same in any view (a Markup renders as it is, unescaped)
+_PLAIN_KEY_VALUES = _PLAIN | {Markup}
 
 
 @functools.cache
@@ -504,6 +556,12 @@ _ENTITY_CLASS_NAMES = ("Session", "Speaker", "Track", "Room", "SessionType", "Sp
 
 
 @functools.cache
+def _compared_attribute(cls: type, attribute: str) -> bool:
+    """Whether `EntityFields.changed_since` compares this attribute of a `cls` entity."""
+    return field_position(cls, attribute) is not None or attribute in own_properties(cls)
+
+
+@functools.cache
 def field_position(cls: type, attribute: str) -> int | None:
     """Where `encode_fields` puts the attribute of a `cls`; None for a property or method."""
     names = _field_names(cls)
@@ -520,6 +578,11 @@ def encode(value: object) -> object:
         return value
     if cls is list or cls is tuple:  # the common containers, without the checks below
         return tuple([item if type(item) in _PLAIN else _encode_item(item) for item in value])  # type: ignore[attr-defined]
+    kind = _ID_KINDS.get(cls)
+    if kind is not None:  # what `entity_key` makes of it below, without the checks
+        return ("ref", kind, value.id)  # type: ignore[attr-defined]
+    if cls is dict:  # a page's context: the dict case below, without the checks
+        return ("dict", *((encode(k), encode(v)) for k, v in value.items()))  # type: ignore[attr-defined]
     if value is None or isinstance(value, bool | int | float):
         return value
     if value is _NOT_THERE:

@@ -17,6 +17,7 @@ from eventsite.sources.jsonapi import unpack_documents
 
 if TYPE_CHECKING:
     from eventsite.sources.api import ApiOptions
+    from eventsite.sources.folder import Parser
 
 __all__ = ["DATA_FILES", "REQUIRED_FILES", "MediaStore", "RawExport", "is_url", "open_source"]
 
@@ -25,11 +26,18 @@ def is_url(spec: str | Path) -> bool:
     return isinstance(spec, str) and spec.lower().startswith(("http://", "https://"))
 
 
-def open_source(spec: str | Path, issues: IssueLog, *, api: ApiOptions | None = None) -> RawExport:
+def open_source(
+    spec: str | Path,
+    issues: IssueLog,
+    *,
+    api: ApiOptions | None = None,
+    parse: Parser | None = None,
+) -> RawExport:
     """Open an export: a zip file, an unpacked folder, or an event URL of a live API.
 
     Zips and folders may hold legacy files or JSON:API documents (an `eventsite fetch`
-    snapshot); either way the documents come out in the legacy record shape.
+    snapshot); either way the documents come out in the legacy record shape. A folder's
+    documents are parsed with `parse` if given (see `folder.read_folder`).
     """
     if is_url(spec):
         from eventsite.sources.api import read_api
@@ -39,7 +47,7 @@ def open_source(spec: str | Path, issues: IssueLog, *, api: ApiOptions | None = 
     if path.is_dir():
         from eventsite.sources.folder import read_folder
 
-        return _unpacked(read_folder(path, issues))
+        return _unpacked(read_folder(path, issues, parse) if parse else read_folder(path, issues))
     if path.is_file():
         from eventsite.sources.archive import read_archive
 

@@ -1,0 +1,360 @@
+"""Loading an export again after an edit, with work in proportion to what changed (`serve`).
+
+`DocumentMemo.parse` stands in for `sources.base.parse_document`: a file whose bytes did not
+change gives the very value parsed last time, and in a changed file that is a JSON array, every
+record whose text is unchanged is the object parsed last time; only the changed records are
+parsed again. `RecordMemo` stands in for the per-record normalisers of `model.normalise`: a record
+that is the very object it saw last time (with the same context) gives a copy of the entity it
+made then. Both replay the issues the work reported the first time, in the same order.
+
+Whenever reuse cannot be shown to give what a fresh parse gives (another encoding, escaped
+surrogates, a string that may be cut, a file that is not an array of objects...), the file is
+parsed as a whole, as `parse_document` does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventsite.issues import Issue, IssueLog
+from eventsite.model import contacts
+from eventsite.model.contacts import ContactRedactor
+from eventsite.sources import base
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# `_may_hold_long_string` looks for a quote and MAX_STRING_CHARS more characters, after turning
+# each escaped quote into one character: a run that touches a changed span lies within this many
+# characters of it
+_LONG_MARGIN = 2 * (base.MAX_STRING_CHARS + 2)
+_SURROGATE_MARGIN = 8
+_SUFFIX_TRIES = 4  # suffix comparisons per file before the rest is simply parsed
+_DECODER = json.JSONDecoder(strict=False)
+
+
+@dataclass(slots=True)
+class _Array:
+    """A data file parsed into a top-level array, with where each item's text is."""
+
+    text: str
+    buffer: str | bytes  # `text`, or the file's bytes when they are ASCII (same offsets)
+    items: list[Any]
+    spans: list[tuple[int, int]]
+    starts: dict[int, int]  # start offset -> item index
+
+
+@dataclass(slots=True)
+class _Parsed:
+    data: bytes
+    file: str
+    value: Any
+    issues: list[Issue]
+    array: _Array | None  # when items can be reused one by one
+
+
+class DocumentMemo:
+    """`parse_document` that reuses what it parsed of the previous version of each file."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Parsed] = {}
+        self.reparsed: dict[str, int] = {}  # items parsed anew per file, by the last load
+
+    def holds(self, path: str) -> bool:
+        """Whether `path` is a data file of the last load, with the bytes it had then."""
+        for kept in self._kept.values():
+            if kept.file == path:
+                try:
+                    with open(path, "rb") as handle:
+                        return handle.read(len(kept.data) + 1) == kept.data
+                except OSError:
+                    return False
+        return False
+
+    def parse(self, name: str, data: bytes, file: str, issues: IssueLog) -> Any:
+        kept = self._kept.get(name)
+        if kept is not None and kept.file == file and kept.data == data:
+            issues.issues.extend(kept.issues)
+            self.reparsed[name] = 0
+            return kept.value
+        array = _respliced(kept.array, data) if kept is not None and kept.file == file else None
+        if array is None:
+            return self._parse_whole(name, data, file, issues)
+        self.reparsed[name] = len(array.items) - _reused(kept, array)
+        self._kept[name] = _Parsed(data, file, array.items, [], array)
+        return array.items
+
+    def _parse_whole(self, name: str, data: bytes, file: str, issues: IssueLog) -> Any:
+        array = _as_array(data) if base.EXPECTED_TYPES.get(name) is list else None
+        if array is not None:  # what `parse_document` makes of it, item by item
+            self._kept[name] = _Parsed(data, file, array.items, [], array)
+            self.reparsed[name] = len(array.items)
+            return array.items
+        start = len(issues.issues)
+        value = base.parse_document(name, data, file, issues)  # raises: nothing is kept
+        self._kept[name] = _Parsed(data, file, value, issues.issues[start:], None)
+        self.reparsed[name] = len(value) if isinstance(value, list) else 1
+        return value
+
+
+def _reused(kept: _Parsed, array: _Array) -> int:
+    old = {id(item) for item in kept.value} if isinstance(kept.value, list) else set()
+    return sum(1 for item in array.items if id(item) in old)
+
+
+def _plain_text(data: bytes) -> str | None:
+    """The text `parse_document` parses as it is (no cleaning pass), or None."""
+    scratch = IssueLog()
+    try:
+        text = base.decode_text(data, "", scratch)
+    except base.SourceError:
+        return None
+    if scratch.issues or len(data) > base.max_json_bytes():
+        return None
+    return text
+
+
+def _as_array(data: bytes) -> _Array | None:
+    """A file's top-level array parsed item by item, if `parse_document` would just `json.loads`
+    it: decoded without a warning, no escaped surrogate, no string that may be cut. The same
+    scanner parses each item as `json.loads` would, from the same parser state."""
+    text = _plain_text(data)
+    if text is None or base._SURROGATE_ESCAPE.search(text) or base._may_hold_long_string(text):
+        return None
+    parsed = _parse_items(text, _WHITESPACE.match(text, 0).end(), [], [])
+    return None if parsed is None else _array(text, data, *parsed)
+
+
+def _array(text: str, data: bytes, items: list[Any], spans: list[tuple[int, int]]) -> _Array:
+    buffer: str | bytes = data if len(data) == len(text) else text
+    starts = {start: index for index, (start, _) in enumerate(spans)}
+    return _Array(text, buffer, items, spans, starts)
+
+
+def _parse_items(
+    text: str, pos: int, items: list[Any], spans: list[tuple[int, int]]
+) -> tuple[list[Any], list[tuple[int, int]]] | None:
+    """Parse a top-level array item by item from its `[` at `pos`."""
+    if not text.startswith("[", pos):
+        return None
+    pos = _WHITESPACE.match(text, pos + 1).end()
+    if text.startswith("]", pos):
+        return _end(text, pos, items, spans)
+    try:
+        while True:
+            value, end = _DECODER.scan_once(text, pos)
+            items.append(value)
+            spans.append((pos, end))
+            pos = _WHITESPACE.match(text, end).end()
+            if text.startswith("]", pos):
+                return _end(text, pos, items, spans)
+            if not text.startswith(",", pos):
+                return None
+            pos = _WHITESPACE.match(text, pos + 1).end()
+    except (StopIteration, ValueError, RecursionError):
+        return None
+
+
+def _end(
+    text: str, pos: int, items: list[Any], spans: list[tuple[int, int]]
+) -> tuple[list[Any], list[tuple[int, int]]] | None:
+    return (items, spans) if _WHITESPACE.match(text, pos + 1).end() == len(text) else None
+
+
+def _respliced(old: _Array | None, data: bytes) -> _Array | None:
+    """The new version of an array file, reusing the items whose text (and place) is unchanged.
+
+    Items before the first changed byte are the old objects: the text up to them is the same.
+    From there items are parsed one by one; as soon as one starts where an old item started
+    (counted from the end) and the rest of the file equals the old rest, the old items from
+    there on are taken too: the same text from the same parser state parses the same.
+    """
+    if old is None or not old.spans:
+        return None
+    text = _plain_text(data)
+    if text is None:
+        return None
+    new_buffer: str | bytes = data if len(data) == len(text) else text
+    if type(new_buffer) is not type(old.buffer):
+        return None
+    kept = _common_prefix_items(old, new_buffer)
+    items, spans = list(old.items[:kept]), list(old.spans[:kept])
+    # from here on the text may differ: after the last kept item (at its separator), or the `[`
+    changed_from = old.spans[kept - 1][1] if kept else 0
+    pos = _WHITESPACE.match(text, changed_from).end()
+    if kept and text.startswith("]", pos):
+        return _checked(text, data, _end(text, pos, items, spans), changed_from, len(text))
+    if not text.startswith("," if kept else "[", pos):
+        return None
+    pos = _WHITESPACE.match(text, pos + 1).end()
+    if not kept and text.startswith("]", pos):
+        return _checked(text, data, _end(text, pos, items, spans), changed_from, len(text))
+    delta = len(text) - len(old.text)
+    tries = _SUFFIX_TRIES
+    while True:
+        index = old.starts.get(pos - delta)
+        if index is not None and index >= kept and tries > 0:
+            tries -= 1
+            if new_buffer[pos:] == old.buffer[pos - delta :]:
+                items += old.items[index:]
+                spans += [(s + delta, e + delta) for s, e in old.spans[index:]]
+                return _checked(text, data, (items, spans), changed_from, pos)
+        try:
+            value, end = _DECODER.scan_once(text, pos)
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        items.append(value)
+        spans.append((pos, end))
+        pos = _WHITESPACE.match(text, end).end()
+        if text.startswith("]", pos):
+            return _checked(text, data, _end(text, pos, items, spans), changed_from, pos)
+        if not text.startswith(",", pos):
+            return None
+        pos = _WHITESPACE.match(text, pos + 1).end()
+
+
+def _common_prefix_items(old: _Array, new_buffer: str | bytes) -> int:
+    """How many leading old items lie in text the new version starts with (whole items)."""
+    spans, count = old.spans, len(old.spans)
+    low, step = 0, 64
+    while low < count:  # gallop over blocks of items, then narrow down inside the first bad one
+        high = min(count, low + step)
+        end = spans[high - 1][1]
+        if new_buffer[:end] == old.buffer[:end] if low == 0 else _same(old, new_buffer, low, high):
+            low = high
+            continue
+        if step == 1:
+            return low
+        step = max(1, step // 8)
+    return count
+
+
+def _same(old: _Array, new_buffer: str | bytes, low: int, high: int) -> bool:
+    start, end = old.spans[low - 1][1], old.spans[high - 1][1]
+    return new_buffer[start:end] == old.buffer[start:end]
+
+
+def _checked(
+    text: str,
+    data: bytes,
+    parsed: tuple[list[Any], list[tuple[int, int]]] | None,
+    changed_from: int,
+    changed_to: int,
+) -> _Array | None:
+    """The new array, if the changed span gives `parse_document` no reason for a cleaning pass.
+
+    The old text had no escaped surrogate and no possible over-long string, and outside the
+    changed span the new text is the old one: only a match touching the span can be new.
+    """
+    if parsed is None:
+        return None
+    low, high = changed_from - _SURROGATE_MARGIN, changed_to + _SURROGATE_MARGIN
+    if base._SURROGATE_ESCAPE.search(text, max(0, low), high):
+        return None
+    low, high = changed_from - _LONG_MARGIN, changed_to + _LONG_MARGIN
+    if base._may_hold_long_string(text[max(0, low) : high]):
+        return None
+    return _array(text, data, *parsed)
+
+
+@dataclass(slots=True)
+class _Made:
+    record: Mapping[str, Any]
+    context: tuple[object, ...]
+    entity: Any  # never handed out: resolving and redacting change the copies
+    issues: list[Issue]
+    # how contact redaction left the copy: (what it depended on, attribute values, issues)
+    redacted: tuple[object, tuple[tuple[str, Any], ...], list[Issue]] | None = None
+
+
+class RecordMemo:
+    """A `normalise.RecordMaker` that reuses the entity made of the very same record object.
+
+    Identity, not equality: `{"a": 1} == {"a": True}`, but they may normalise differently; the
+    records of an unchanged file or item are the very objects `DocumentMemo` kept.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, object], _Made] = {}
+        self._next: dict[tuple[str, object], _Made] = {}
+        self._issues = IssueLog()
+        self._handed: dict[int, _Made] = {}  # id of each copy handed out by this load
+        self.made = 0  # records normalised anew by the last load
+        self.redacted = 0  # entities redacted anew by the last load
+
+    def start(self, issues: IssueLog) -> None:
+        self._issues, self._next, self._handed = issues, {}, {}
+        self.made = self.redacted = 0
+
+    def finish(self) -> None:
+        """The load succeeded: its entities are the ones to reuse from now on."""
+        self._kept, self._next, self._handed = self._next, {}, {}
+
+    def __call__(
+        self,
+        name: str,
+        index: int,
+        record: Mapping[str, Any],
+        context: tuple[object, ...],
+        make: Callable[[], Any],
+    ) -> Any:
+        key = (name, id(record))
+        made = self._kept.get(key)
+        log = self._issues.issues
+        if made is not None and made.record is record and made.context == context:
+            log.extend(made.issues)
+        else:
+            start = len(log)
+            made = _Made(record, context, make(), [])
+            made.issues = log[start:]
+            self.made += 1
+        self._next[key] = made
+        copy = copy_entity(made.entity)
+        self._handed[id(copy)] = made
+        return copy
+
+    def redact_entity(
+        self,
+        redactor: ContactRedactor,
+        item: object,
+        fields: dict[str, str],
+        document: str,
+        entity: str,
+    ) -> None:
+        """`contacts.redact_entity`, replayed for a copy of an entity redacted before.
+
+        Redaction reads only the copy's fields (as normalised from the same record) and the
+        published fields, so it leaves the same values and reports the same issues."""
+        made = self._handed.get(id(item))
+        depends = (redactor.publish, tuple(fields.items()), document, entity)
+        log = self._issues.issues
+        if made is not None and made.redacted is not None and made.redacted[0] == depends:
+            for attribute, value in made.redacted[1]:
+                setattr(item, attribute, value)
+            log.extend(made.redacted[2])
+            return
+        start = len(log)
+        contacts.redact_entity(redactor, item, fields, document, entity)
+        self.redacted += 1
+        if made is not None:
+            values = tuple((attribute, getattr(item, attribute)) for attribute in fields)
+            made.redacted = (depends, values, log[start:])
+
+
+def copy_entity(entity: Any) -> Any:
+    """A copy whose fields can be set and whose lists can grow without touching `entity`."""
+    cls = type(entity)
+    copy = object.__new__(cls)
+    for name in _field_names(cls):
+        value = getattr(entity, name)
+        setattr(copy, name, list(value) if type(value) is list else value)
+    return copy
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
