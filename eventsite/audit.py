@@ -16,7 +16,7 @@ import html
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import PurePosixPath
@@ -80,10 +80,44 @@ class Finding:
         return f"{self.path}: {self.kind} {self.shown} ({origin})"
 
 
-@dataclass(slots=True)
 class _InputIndex:
-    """The input's e-mail addresses, phone numbers and private texts, by where they sit."""
+    """The input's e-mail addresses, phone numbers and private texts, by where they sit.
 
+    A scan needs only what private fields hold (their phone numbers and texts), found by a walk
+    that skips every other value; where every address and number of the input sits is needed
+    only to name a finding's sources, so that full index is made on the first finding.
+    """
+
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self.documents = documents
+        private = _index_strings(_strings(documents, only_private=True))
+        self.private_texts = private.private_texts
+        # their order as far as private values know it; `private_phones` has the input's order
+        self.private_numbers: list[str] = list(private.phones)
+        self._full: _Index | None = None
+
+    @property
+    def full(self) -> _Index:
+        if self._full is None:
+            self._full = _index_strings(_strings(self.documents))
+        return self._full
+
+    @property
+    def emails(self) -> dict[str, set[Source]]:
+        return self.full.emails
+
+    @property
+    def phones(self) -> dict[str, set[Source]]:
+        return self.full.phones
+
+    @property
+    def private_phones(self) -> dict[str, set[Source]]:
+        """The private fields' phone numbers with every field holding them, in the input's order."""
+        return self.full.private_phones
+
+
+@dataclass(slots=True)
+class _Index:
     emails: dict[str, set[Source]] = field(default_factory=dict)
     phones: dict[str, set[Source]] = field(default_factory=dict)
     private_phones: dict[str, set[Source]] = field(default_factory=dict)
@@ -138,7 +172,9 @@ class SiteAudit:
         self.documents = documents
         self.publish = publish
         self.index = index_input(documents)
-        self.runs = _NumberRuns(self.index.private_phones)
+        if publish:  # published fields will be found: index them once, before any fork
+            self.index.full  # noqa: B018
+        self.runs = _NumberRuns(self.index.private_numbers, lambda: self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)
         self.state = AuditState()
         self.calendar_pieces: dict[str, _PieceHits] = {}
@@ -253,9 +289,13 @@ def _message(findings: list[Finding]) -> str:
 
 
 def index_input(documents: Mapping[str, Any]) -> _InputIndex:
-    index = _InputIndex()
+    return _InputIndex(documents)
+
+
+def _index_strings(strings: Iterable[tuple[str, str, str]]) -> _Index:
+    index = _Index()
     sources: dict[tuple[str, str], tuple[Source, bool]] = {}
-    for document, key, raw in _strings(documents):
+    for document, key, raw in strings:
         known = sources.get((document, key))
         if known is None:
             source = Source(document, key)
@@ -282,19 +322,26 @@ def index_input(documents: Mapping[str, Any]) -> _InputIndex:
     return index
 
 
-def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(document, kebab-case key, value) for every string or number under a key, any depth."""
+def _strings(
+    documents: Mapping[str, Any], *, only_private: bool = False
+) -> Iterator[tuple[str, str, str]]:
+    """(document, kebab-case key, value) for every string or number under a key, any depth;
+    with `only_private`, those under a private field's key, in the same order."""
     keys: dict[object, str] = {}  # JSON keys repeat in every object
     for document, root in documents.items():
         stack: list[tuple[str, Any]] = [("", root)]
         while stack:
             key, value = stack.pop()
             kind = type(value)  # the exact JSON types first: isinstance of an ABC is slow
+            if only_private and _public_scalar(key, kind, value):
+                continue
             if kind is str:
                 yield document, key, value
             elif kind is dict:
-                stack.extend(_named_items(value, keys))
+                stack.extend(_named_items(value, keys, only_private))
             elif kind is list:
+                if only_private and key not in PRIVATE_FIELDS:
+                    value = [item for item in value if type(item) not in _PLAIN]
                 stack.extend(zip(repeat(key, len(value)), value, strict=True))
             elif value is None or kind is bool or kind is int or kind is float:
                 if value is not None and kind is not bool:
@@ -302,20 +349,34 @@ def _strings(documents: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
             elif isinstance(value, str):
                 yield document, key, value
             elif isinstance(value, Mapping):
-                stack.extend(_named_items(value, keys))
+                stack.extend(_named_items(value, keys, only_private))
             elif isinstance(value, list):
                 stack.extend((key, item) for item in value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 yield document, key, str(value)
 
 
-def _named_items(value: Mapping[Any, Any], keys: dict[object, str]) -> list[tuple[str, Any]]:
-    """An object's (kebab-case key, value) pairs, in its order."""
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON's scalars, exactly
+
+
+def _public_scalar(key: str, kind: type, value: Any) -> bool:
+    if kind is dict or kind is list or key in PRIVATE_FIELDS:
+        return False
+    return not isinstance(value, Mapping | list)
+
+
+def _named_items(
+    value: Mapping[Any, Any], keys: dict[object, str], only_private: bool
+) -> list[tuple[str, Any]]:
+    """An object's (kebab-case key, value) pairs, in its order; with `only_private`, without
+    the plain scalars of public keys."""
     named = []
     for k, v in value.items():
         name = keys.get(k) if isinstance(k, str) else None
         if name is None:
             name = keys[k] = str(k).lower().replace("_", "-")
+        if only_private and type(v) in _PLAIN and name not in PRIVATE_FIELDS:
+            continue
         named.append((name, v))
     return named
 
@@ -543,9 +604,15 @@ class _Run:
 class _NumberRuns:
     """Runs of numbers, each worked out once: the same ones (dates, ids) come back on every page."""
 
-    def __init__(self, private_phones: Mapping[str, set[Source]]) -> None:
+    def __init__(
+        self,
+        private_phones: Iterable[str],
+        in_input_order: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         self.rank = {number: rank for rank, number in enumerate(private_phones)}
-        self.lengths = sorted({len(number) for number in private_phones})
+        # when `private_phones` is not in the input's order: where to find it, when needed
+        self.in_input_order = in_input_order
+        self.lengths = sorted({len(number) for number in self.rank})
         self.known: dict[str, _Run] = {}
 
     def learn(self, run: str) -> _Run:
@@ -567,7 +634,11 @@ class _NumberRuns:
             for length in self.lengths
             for start in range(len(digits) - length + 1)
         }
-        return tuple(sorted(found & self.rank.keys(), key=self.rank.__getitem__))
+        private = found & self.rank.keys()
+        if len(private) > 1 and self.in_input_order is not None:
+            self.rank = {number: rank for rank, number in enumerate(self.in_input_order())}
+            self.in_input_order = None
+        return tuple(sorted(private, key=self.rank.__getitem__))
 
 
 def _phone_sources(digits: str, index: _InputIndex) -> tuple[Source, ...]:
