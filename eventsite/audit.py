@@ -444,20 +444,16 @@ class _PieceHits:
     """What the line-local checks find in one piece of a text, in order."""
 
     emails: tuple[str, ...]  # addresses, as `_emails` takes them
-    runs: tuple[tuple[_Run, bool], ...]  # runs of 8+ digits; is it a phone number where it is
+    runs: tuple[tuple[_Run, bool], ...]  # `_run_hits`
     anchors: bool  # holds a private text's distinctive word
 
 
 def _piece_hits(piece: str, runs: _NumberRuns, texts: _PrivateTexts) -> _PieceHits:
     text = _unescape(_unfolded(piece))
     emails = tuple(m.group() for m in _email_matches(text) if is_address(m.group()))
-    found: list[tuple[_Run, bool]] = []
-    for match in _number_runs(text):
-        run = runs.known.get(match.group()) or runs.learn(match.group())
-        if run.digits is not None:
-            found.append((run, run.shaped and is_phone(text, match)))
+    found = tuple(_run_hits(text, runs))
     anchors = bool(texts.by_anchor) and bool(list(texts._anchors_in(text)))
-    return _PieceHits(emails, tuple(found), anchors)
+    return _PieceHits(emails, found, anchors)
 
 
 def _piece_emails(path: str, pieces: list[_PieceHits], index: _InputIndex) -> Iterator[Finding]:
@@ -474,19 +470,25 @@ def _piece_emails(path: str, pieces: list[_PieceHits], index: _InputIndex) -> It
 
 def _piece_phones(path: str, pieces: list[_PieceHits], index: _InputIndex) -> Iterator[Finding]:
     """`_phones` of the whole text, from its pieces' runs."""
+    return _phone_findings(path, (hit for piece in pieces for hit in piece.runs), index)
+
+
+def _phone_findings(
+    path: str, hits: Iterable[tuple[_Run, bool]], index: _InputIndex
+) -> Iterator[Finding]:
+    """The phone numbers of a file's runs, in order, each once."""
     seen: set[str] = set()
-    for piece in pieces:
-        for run, phone_here in piece.runs:
-            assert run.digits is not None
-            if phone_here and run.digits not in seen:
-                seen.add(run.digits)
-                sources = _phone_sources(run.digits, index)
-                yield Finding(path, "phone number", _maskdigits(run.digits), sources)
-            for number in run.private:
-                if number not in seen:
-                    seen.add(number)
-                    sources = tuple(sorted(index.private_phones[number]))
-                    yield Finding(path, "phone number", _maskdigits(number), sources)
+    for run, phone_here in hits:
+        assert run.digits is not None
+        if phone_here and run.digits not in seen:
+            seen.add(run.digits)
+            sources = _phone_sources(run.digits, index)
+            yield Finding(path, "phone number", _maskdigits(run.digits), sources)
+        for number in run.private:
+            if number not in seen:
+                seen.add(number)
+                sources = tuple(sorted(index.private_phones[number]))
+                yield Finding(path, "phone number", _maskdigits(number), sources)
 
 
 def _unescape(text: str) -> str:
@@ -555,15 +557,16 @@ def _email_matches(text: str) -> Iterator[re.Match[str]]:
         at = text.find("@", at + 1)
 
 
-def _number_runs(text: str) -> Iterator[re.Match[str]]:
-    """The matches of `NUMBER_RUN.finditer(text)`, found much faster.
+def _number_runs(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+    """The matches of `NUMBER_RUN.finditer(text)` whose digits start at `pos` or later, found
+    much faster.
 
     NUMBER_RUN's optional prefix makes the regex engine try it at every position; its digit
     core is found quickly and ends where the match ends, and the match starts earlier only
     when "tel:", "+" or "(" come right before the core.
     """
     end = 0
-    for core in _NUMBER_CORE.finditer(text):
+    for core in _NUMBER_CORE.finditer(text, pos):
         start = core.start()
         match: re.Match[str] | None = core
         if start > end and text[start - 1] in "(+:":
@@ -574,22 +577,70 @@ def _number_runs(text: str) -> Iterator[re.Match[str]]:
         yield match
 
 
-def _phones(path: str, text: str, index: _InputIndex, runs: _NumberRuns) -> Iterator[Finding]:
-    seen: set[str] = set()
-    known = runs.known
-    for match in _number_runs(text):
-        run = known.get(match.group()) or runs.learn(match.group())
+# A page's text as bytes, mapped to what `_NUMBER_CORE` sees: "d" a digit (any byte of a
+# non-ASCII character, which may be one), "s" a separator, "x" anything else. bytes.translate
+# and a regex over a literal alphabet are several times faster than `\d` over the text.
+_RUN_MAP = bytes.maketrans(
+    bytes(range(256)),
+    bytes(
+        ord("d")
+        if byte >= 0x80 or chr(byte).isdigit()
+        else ord("s" if chr(byte) in " ()./-" else "x")
+        for byte in range(256)
+    ),
+)
+_MAPPED_CORE = re.compile(rb"d[ds]{5,}d")
+# bytes kept before a mapped core: NUMBER_RUN's prefix and the character before a match are
+# ASCII, so they are within this many bytes
+_CONTEXT_BYTES = _NUMBER_PREFIX + 2
+
+
+def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
+    """The runs of `_number_runs(text)` that can make a finding: (run, is it a phone number
+    where it stands), for those holding a private number or shaped like a phone number.
+
+    Every run of NUMBER_RUN's characters is within a run of mapped bytes `_MAPPED_CORE`
+    matches, and different runs are apart, so each is looked at in a window of its own: from a
+    character boundary `_CONTEXT_BYTES` or more before its mapped core to the (ASCII) byte after
+    it. Pages repeat the same windows (dates, times, ids), so each is worked out once.
+    """
+    encoded = text.encode("utf-8", "surrogatepass")
+    windows = runs.windows
+    for mapped in _MAPPED_CORE.finditer(encoded.translate(_RUN_MAP)):
+        first, last = mapped.span()
+        start = max(0, first - _CONTEXT_BYTES)
+        while start and 0x80 <= encoded[start] < 0xC0:  # not within a character
+            start -= 1
+        key = (encoded[start : last + 1], first - start)
+        hits = windows.get(key)
+        if hits is None:
+            if len(windows) >= _MAX_KEPT_WINDOWS:
+                windows.clear()
+            hits = windows[key] = _window_hits(*key, runs)
+        yield from hits
+
+
+_MAX_KEPT_WINDOWS = 100_000
+
+
+def _window_hits(window: bytes, context: int, runs: _NumberRuns) -> tuple[tuple[_Run, bool], ...]:
+    """`_run_hits` of a window whose first `context` bytes lead up to its mapped core; matches
+    within them belong to an earlier window and are left out."""
+    text = window.decode("utf-8", "surrogatepass")
+    first = len(window[:context].decode("utf-8", "surrogatepass"))
+    hits = []
+    for match in _number_runs(text, first):
+        run = runs.known.get(match.group()) or runs.learn(match.group())
         if run.digits is None:
             continue
-        if run.shaped and run.digits not in seen and is_phone(text, match):
-            seen.add(run.digits)
-            sources = _phone_sources(run.digits, index)
-            yield Finding(path, "phone number", _maskdigits(run.digits), sources)
-        for number in run.private:
-            if number not in seen:
-                seen.add(number)
-                sources = tuple(sorted(index.private_phones[number]))
-                yield Finding(path, "phone number", _maskdigits(number), sources)
+        phone_here = run.shaped and is_phone(text, match)
+        if phone_here or run.private:
+            hits.append((run, phone_here))
+    return tuple(hits)
+
+
+def _phones(path: str, text: str, index: _InputIndex, runs: _NumberRuns) -> Iterator[Finding]:
+    return _phone_findings(path, _run_hits(text, runs), index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,6 +665,7 @@ class _NumberRuns:
         self.in_input_order = in_input_order
         self.lengths = sorted({len(number) for number in self.rank})
         self.known: dict[str, _Run] = {}
+        self.windows: dict[tuple[bytes, int], tuple[tuple[_Run, bool], ...]] = {}  # _run_hits
 
     def learn(self, run: str) -> _Run:
         digits = only_digits(run)
