@@ -580,15 +580,13 @@ def _number_runs(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
 # A page's text as bytes, mapped to what `_NUMBER_CORE` sees: "d" a digit (any byte of a
 # non-ASCII character, which may be one), "s" a separator, "x" anything else. bytes.translate
 # and a regex over a literal alphabet are several times faster than `\d` over the text.
-_RUN_MAP = bytes.maketrans(
-    bytes(range(256)),
-    bytes(
-        ord("d")
-        if byte >= 0x80 or chr(byte).isdigit()
-        else ord("s" if chr(byte) in " ()./-" else "x")
-        for byte in range(256)
-    ),
-)
+def _run_byte(byte: int) -> int:
+    if byte in b"0123456789" or byte >= 0x80:
+        return ord("d")
+    return ord("s") if byte in b" ()./-" else ord("x")
+
+
+_RUN_MAP = bytes(map(_run_byte, range(256)))  # a bytes.translate table
 _MAPPED_CORE = re.compile(rb"d[ds]{5,}d")
 # bytes kept before a mapped core: NUMBER_RUN's prefix and the character before a match are
 # ASCII, so they are within this many bytes

@@ -1,0 +1,149 @@
+"""The audit looks for number runs in windows of the text found through a byte map, each window
+worked out once, and indexes only private fields up front; it must find what the plain regex
+finds over the whole text, in the same order, whatever the windows already learned."""
+
+from __future__ import annotations
+
+from conftest import REAL_EXPORTS, require_shared
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventsite import audit, urls
+from eventsite.build import load_graph, render_site
+from eventsite.issues import IssueLog
+from eventsite.media import MediaResolver
+from eventsite.model.contacts import MIN_PHONE_DIGITS, NUMBER_RUN, is_phone
+from eventsite.model.contacts import digits as only_digits
+from eventsite.render.pages import plan_pages
+from eventsite.render.theme import Theme
+from eventsite.render.view import build_view
+
+DOCUMENTS = {
+    "sessions": [{"id": 1, "title": "Call 11112222 or 90123456", "notes": "x"}],
+    "speakers": [
+        {"id": 1, "mobile": "11112222", "phone": "33334444"},
+        {"id": 2, "mobile": "+49 30 1234567", "email": "a@example.org"},
+        {"id": 3, "phone": 90123456, "comments": ["call 0049 170 7654321 after six"]},
+    ],
+}
+# runs, their prefixes and neighbours; digits and letters of 2, 3 and 4 bytes in UTF-8 (the
+# patterns' \d and \w are Unicode), and the line breaks and tags that end a run
+_PIECES = [
+    *"ab.Z_-+:%@ 0123456789()/<>\n\t",
+    "٣",  # ARABIC-INDIC DIGIT THREE, 2 bytes
+    "३",  # DEVANAGARI DIGIT THREE, 3 bytes
+    "１",  # FULLWIDTH DIGIT ONE, 3 bytes
+    "𝟘",  # MATHEMATICAL DOUBLE-STRUCK DIGIT ZERO, 4 bytes
+    "é",
+    "中",
+    "𐐀",  # DESERET CAPITAL LETTER LONG I, 4 bytes, \w
+    "–",
+    "tel:",
+    "+49 ",
+    "(030) ",
+    "30 1234567",
+    "1111222233334444",
+    "90123456",
+    "0049 170 7654321",
+    "415-555-0100",
+    "2030-05-06",
+]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+def _reference_hits(text: str, index: audit._InputIndex) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """`_run_hits` written plainly: NUMBER_RUN over the whole text, private numbers by digits."""
+    hits = []
+    for match in NUMBER_RUN.finditer(text):
+        digits = only_digits(match.group())
+        if len(digits) < MIN_PHONE_DIGITS:
+            continue
+        private = tuple(n for n in index.private_phones if n in digits)
+        phone_here = is_phone(text, match)
+        if phone_here or private:
+            hits.append((digits, phone_here, private))
+    return hits
+
+
+def _hits(text: str, runs: audit._NumberRuns) -> list[tuple[str, bool, tuple[str, ...]]]:
+    return [(run.digits or "", here, run.private) for run, here in audit._run_hits(text, runs)]
+
+
+def _site_runs(index: audit._InputIndex) -> audit._NumberRuns:
+    """The runs as `SiteAudit` makes them: private numbers in the order private fields know."""
+    return audit._NumberRuns(index.private_numbers, lambda: index.private_phones)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=4))
+def test_run_hits_are_those_of_the_plain_regex_over_the_whole_text(texts: list[str]) -> None:
+    index = audit.index_input(DOCUMENTS)
+    runs = _site_runs(index)
+    for text in texts + texts:  # the second time from the windows learned
+        assert _hits(text, runs) == _reference_hits(text, index)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _TEXT, _TEXT)
+def test_a_window_is_the_same_wherever_it_stands(before: str, text: str, after: str) -> None:
+    """Windows learned from one text serve another only where they mean the same."""
+    index = audit.index_input(DOCUMENTS)
+    runs = _site_runs(index)
+    _hits(before + text, runs)
+    _hits(text + after, runs)
+    for whole in (before + text + after, text, after + "\n" + before):
+        assert _hits(whole, runs) == _reference_hits(whole, index)
+
+
+def test_windows_at_the_edges_of_the_text_and_of_characters() -> None:
+    index = audit.index_input(DOCUMENTS)
+    for text in [
+        "11112222",
+        "tel:+(11112222",
+        "x+11112222",
+        "中+49 30 1234567中",
+        "𐐀𐐀𐐀+49 30 1234567",
+        "𐐀tel:+49 30 1234567",
+        "1111222233334444",
+        "12 tel:11112222-",
+        "9912345678 (415) 555-0100 ٣٣٣٣٣٣٣٣",
+        "１１１１２２２２ and 𝟘𝟘𝟘𝟘𝟘𝟘𝟘𝟘",
+        "a" * 100 + "é+49 30 1234567",
+    ]:
+        assert _hits(text, _site_runs(index)) == _reference_hits(text, index), text
+
+
+def test_private_index_is_the_full_index_of_private_fields() -> None:
+    index = audit.index_input(DOCUMENTS)
+    full = audit._index_strings(audit._strings(DOCUMENTS))
+    assert index.private_texts == full.private_texts
+    assert sorted(index.private_numbers) == sorted(full.private_phones)
+    assert list(index.private_phones) == list(full.private_phones)  # the input's order
+    assert index.emails == full.emails and index.phones == full.phones
+
+
+def test_numbers_in_one_run_are_reported_in_the_inputs_order() -> None:
+    """A public field names 11112222 first; private fields alone know 33334444 first."""
+    index = audit.index_input(DOCUMENTS)
+    assert index.private_numbers.index("33334444") < index.private_numbers.index("11112222")
+    found = list(audit._phones("a.html", "<p>1111222233334444</p>", index, _site_runs(index)))
+    assert [f.shown for f in found] == ["…22", "…44"]
+    assert [n for n in index.private_phones if n in "1111222233334444"] == ["11112222", "33334444"]
+
+
+def test_real_export_pages_give_the_plain_regexs_runs() -> None:
+    require_shared()
+    issues = IssueLog()
+    raw, graph = load_graph(str(REAL_EXPORTS / "FOSSASIASummit2016"), issues)
+    view = build_view(graph, MediaResolver(raw.media, issues, resize=False), urls.BaseUrl())
+    files = render_site(view, plan_pages(view), Theme.load(None))
+    documents = {**raw.documents, "extra": {"mobile": "2018", "phone": "+49 30 1234567"}}
+    index = audit.index_input(documents)
+    runs = _site_runs(index)
+    scanned = 0
+    for path, data in sorted(files.items()):
+        text = audit._scannable(path, data)
+        if text is not None:
+            assert _hits(text, runs) == _reference_hits(text, index), path
+            scanned += 1
+    assert scanned > 700 and runs.windows  # pages were scanned, windows kept
