@@ -518,6 +518,8 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
         return
     if text is None or not path.endswith(".json"):
         return
+    if not any(_could_be_copy(text, content) for content in documents.values()):
+        return  # not worth parsing: a site's schedule export is as big as the input
     try:
         value = json.loads(text)
     except ValueError:
@@ -525,6 +527,31 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
     for document, content in documents.items():
         if content is not None and value == content:
             yield Finding(path, "copy of the input", repr(document), (Source(document, "*"),))
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")  # json's whitespace
+
+
+def _could_be_copy(text: str, content: Any) -> bool:
+    """False where `json.loads(text) == content` cannot hold: an array or object of the input
+    against anything else, or an object against one with a key it lacks (the text's first:
+    keys repeated in JSON replace values, never remove keys)."""
+    kind = type(content)
+    if kind is not dict and kind is not list:
+        return content is not None
+    at = _JSON_SPACE.match(text).end()  # type: ignore[union-attr]
+    if kind is list:
+        return text.startswith("[", at)
+    if not text.startswith("{", at):
+        return False
+    at = _JSON_SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    if not text.startswith('"', at):
+        return True  # "{}", or not JSON
+    try:
+        key, _ = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+    except ValueError:
+        return True
+    return key in content
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:

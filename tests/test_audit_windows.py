@@ -4,6 +4,8 @@ finds over the whole text, in the same order, whatever the windows already learn
 
 from __future__ import annotations
 
+import json
+
 from conftest import REAL_EXPORTS, require_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,3 +149,55 @@ def test_real_export_pages_give_the_plain_regexs_runs() -> None:
             assert _hits(text, runs) == _reference_hits(text, index), path
             scanned += 1
     assert scanned > 700 and runs.windows  # pages were scanned, windows kept
+
+
+_KEYS = st.sampled_from(["id", "name", "email", "é", "a\\u0062", "x"])
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "é"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "name", "email", "é", "ab"]), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _json_texts(draw: st.DrawFn) -> str:
+    """JSON as anyone might write it: spaces, escaped and repeated keys, or not JSON at all."""
+    space = st.sampled_from(["", " ", "\n", "\t\r\n "])
+    pairs = draw(st.lists(st.tuples(_KEYS, _JSON_VALUES), max_size=4))
+    if draw(st.booleans()):
+        body = ",".join(f'{draw(space)}"{k}"{draw(space)}:{json.dumps(v)}' for k, v in pairs)
+        text = "{" + body + draw(space) + "}"
+    else:
+        text = json.dumps([v for _, v in pairs])
+    if draw(st.booleans()):
+        text = text[: draw(st.integers(0, len(text)))]
+    return draw(space) + text + draw(space)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_json_texts(), _JSON_VALUES)
+def test_a_copy_of_the_input_is_always_parsed(text: str, content: object) -> None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return
+    for candidate in (content, value, {**value, "id": 1} if isinstance(value, dict) else [value]):
+        if value == candidate:
+            assert audit._could_be_copy(text, candidate), (text, candidate)
+
+
+def test_copies_with_escaped_and_repeated_keys_are_found() -> None:
+    event = {"name": "E", "email": "org@example.org"}
+    documents = {"event": event, "sessions": [{"id": 1}]}
+    for text in [
+        '{"n\\u0061me": "E", "email": "org@example.org"}',
+        ' {"email": 1, "name": "E", "email": "org@example.org"}',
+        '\n[{"id": 1}]',
+    ]:
+        assert [f.kind for f in audit._raw_copies("x.json", text, documents)] == [
+            "copy of the input"
+        ], text
+    assert not list(audit._raw_copies("x.json", '{"schedule": {"name": "E"}}', documents))
