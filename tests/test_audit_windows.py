@@ -5,6 +5,7 @@ finds over the whole text, in the same order, whatever the windows already learn
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import REAL_EXPORTS, require_shared
 from hypothesis import given, settings
@@ -201,3 +202,22 @@ def test_copies_with_escaped_and_repeated_keys_are_found() -> None:
             "copy of the input"
         ], text
     assert not list(audit._raw_copies("x.json", '{"schedule": {"name": "E"}}', documents))
+
+
+_CALENDAR_TEXT = st.lists(
+    st.sampled_from(["\r", "\n", "\r\n", " ", "\t", "a", "\\n", "\\,", "\\\\", "\r\n ", "\n\t"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_CALENDAR_TEXT)
+def test_unfolding_is_that_of_the_plain_pattern(text: str) -> None:
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    if "\\" in unfolded:
+        unfolded = audit._ICS_ESCAPE.sub(audit._ics_unescaped, unfolded)
+    assert audit._unfolded(text) == unfolded
+    crlf = text.replace("\r", "").replace("\n", "\r\n")  # RFC 5545's line breaks
+    assert audit._unfolded(crlf) == audit._ICS_ESCAPE.sub(
+        audit._ics_unescaped, re.sub(r"\r?\n[ \t]", "", crlf)
+    )
