@@ -611,20 +611,24 @@ def _number_runs(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
         yield match
 
 
-# A page's text as bytes, mapped to what `_NUMBER_CORE` sees: "d" a digit (any byte of a
-# non-ASCII character, which may be one), "s" a separator, "x" anything else. bytes.translate
-# and a regex over a literal alphabet are several times faster than `\d` over the text.
+# A text as one byte a character, mapped to what `_NUMBER_CORE` sees: "d" a digit or a
+# non-ASCII character (which may be one: `encode` makes them "?"), "s" a separator, "x"
+# anything else. bytes.translate and a regex over a literal alphabet are several times faster
+# than `\d` over the text.
 def _run_byte(byte: int) -> int:
-    if byte in b"0123456789" or byte >= 0x80:
+    if byte in b"0123456789?":
         return ord("d")
     return ord("s") if byte in b" ()./-" else ord("x")
 
 
 _RUN_MAP = bytes(map(_run_byte, range(256)))  # a bytes.translate table
 _MAPPED_CORE = re.compile(rb"d[ds]{5,}d")
-# bytes kept before a mapped core: NUMBER_RUN's prefix and the character before a match are
-# ASCII, so they are within this many bytes
-_CONTEXT_BYTES = _NUMBER_PREFIX + 2
+# characters kept before a mapped core: NUMBER_RUN's prefix and the one before a match
+_CONTEXT = _NUMBER_PREFIX + 1
+
+
+def _mapped(text: str) -> bytes:
+    return text.encode("ascii", "replace").translate(_RUN_MAP)
 
 
 def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
@@ -632,18 +636,14 @@ def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
     where it stands), for those holding a private number or shaped like a phone number.
 
     Every run of NUMBER_RUN's characters is within a run of mapped bytes `_MAPPED_CORE`
-    matches, and different runs are apart, so each is looked at in a window of its own: from a
-    character boundary `_CONTEXT_BYTES` or more before its mapped core to the (ASCII) byte after
-    it. Pages repeat the same windows (dates, times, ids), so each is worked out once.
+    matches, and different runs are apart, so each is looked at in a window of its own: from
+    `_CONTEXT` characters before its mapped core to the one after it. Pages repeat the same
+    windows (dates, times, ids), so each is worked out once.
     """
-    encoded = text.encode("utf-8", "surrogatepass")
     windows = runs.windows
-    for mapped in _MAPPED_CORE.finditer(encoded.translate(_RUN_MAP)):
+    for mapped in _MAPPED_CORE.finditer(_mapped(text)):
         first, last = mapped.span()
-        start = first - _CONTEXT_BYTES if first > _CONTEXT_BYTES else 0
-        while start and 0x80 <= encoded[start] < 0xC0:  # not within a character
-            start -= 1
-        window = encoded[start : last + 1]
+        window = text[first - _CONTEXT if first > _CONTEXT else 0 : last + 1]
         hits = windows.get(window)
         if hits is None:
             if len(windows) >= _MAX_KEPT_WINDOWS:
@@ -656,19 +656,17 @@ def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
 _MAX_KEPT_WINDOWS = 100_000
 
 
-def _window_hits(window: bytes, runs: _NumberRuns) -> tuple[tuple[_Run, bool], ...]:
-    """`_run_hits` of a window: the mapped core ending before its last byte, and the bytes
-    leading up to it, whose matches belong to an earlier window and are left out."""
-    mapped = window.translate(_RUN_MAP)
+def _window_hits(window: str, runs: _NumberRuns) -> tuple[tuple[_Run, bool], ...]:
+    """`_run_hits` of a window: the mapped core ending before its last character, and the
+    characters leading up to it, whose matches belong to an earlier window and are left out."""
+    mapped = _mapped(window)
     core = mapped.find(b"d", mapped.rfind(b"x", 0, len(window) - 1) + 1)
-    text = window.decode("utf-8", "surrogatepass")
-    first = len(window[:core].decode("utf-8", "surrogatepass"))
     hits = []
-    for match in _number_runs(text, first):
+    for match in _number_runs(window, core):
         run = runs.known.get(match.group()) or runs.learn(match.group())
         if run.digits is None:
             continue
-        phone_here = run.shaped and is_phone(text, match)
+        phone_here = run.shaped and is_phone(window, match)
         if phone_here or run.private:
             hits.append((run, phone_here))
     return tuple(hits)
@@ -700,7 +698,7 @@ class _NumberRuns:
         self.in_input_order = in_input_order
         self.lengths = sorted({len(number) for number in self.rank})
         self.known: dict[str, _Run] = {}
-        self.windows: dict[bytes, tuple[tuple[_Run, bool], ...]] = {}  # by `_run_hits` window
+        self.windows: dict[str, tuple[tuple[_Run, bool], ...]] = {}  # by `_run_hits` window
 
     def learn(self, run: str) -> _Run:
         digits = only_digits(run)

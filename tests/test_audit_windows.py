@@ -112,6 +112,8 @@ def test_windows_at_the_edges_of_the_text_and_of_characters() -> None:
         "9912345678 (415) 555-0100 ٣٣٣٣٣٣٣٣",
         "１１１１２２２２ and 𝟘𝟘𝟘𝟘𝟘𝟘𝟘𝟘",
         "a" * 100 + "é+49 30 1234567",
+        "x tel:+(11112222 and a+(11112222 and a(+11112222",
+        "中tel:+(030) 1234567 ?+49 30 1234567 a?1234567 http://x/?q=11112222",
     ]:
         assert _hits(text, _site_runs(index)) == _reference_hits(text, index), text
 
