@@ -653,7 +653,7 @@ def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
             yield from hits
 
 
-_MAX_KEPT_WINDOWS = 100_000
+_MAX_KEPT_WINDOWS = 50_000  # a few bytes each; more are worked out again
 
 
 def _window_hits(window: str, runs: _NumberRuns) -> tuple[tuple[_Run, bool], ...]:
