@@ -641,16 +641,36 @@ def _run_hits(text: str, runs: _NumberRuns) -> Iterator[tuple[_Run, bool]]:
     windows (dates, times, ids), so each is worked out once.
     """
     windows = runs.windows
-    for mapped in _MAPPED_CORE.finditer(_mapped(text)):
-        first, last = mapped.span()
-        window = text[first - _CONTEXT if first > _CONTEXT else 0 : last + 1]
-        hits = windows.get(window)
-        if hits is None:
-            if len(windows) >= _MAX_KEPT_WINDOWS:
-                windows.clear()
-            hits = windows[window] = _window_hits(window, runs)
-        if hits:
-            yield from hits
+    for offset, mapped, end in _mapped_parts(text):
+        for core in _MAPPED_CORE.finditer(mapped, 0, end):
+            first, last = core.start() + offset, core.end() + offset
+            window = text[first - _CONTEXT if first > _CONTEXT else 0 : last + 1]
+            hits = windows.get(window)
+            if hits is None:
+                if len(windows) >= _MAX_KEPT_WINDOWS:
+                    windows.clear()
+                hits = windows[window] = _window_hits(window, runs)
+            if hits:
+                yield from hits
+
+
+_MAPPED_PART = 1 << 20  # characters: a big file's text is not copied whole, twice
+
+
+def _mapped_parts(text: str) -> Iterator[tuple[int, bytes, int]]:
+    """(where it starts, `_mapped` bytes, where to stop in them) for parts of the text that
+    follow each other, each cut after an "x", which no mapped core holds."""
+    start = 0
+    while start < len(text):
+        mapped = _mapped(text[start : start + _MAPPED_PART])
+        end = len(mapped)
+        if start + end < len(text):
+            end = mapped.rfind(b"x") + 1
+            if not end:  # nowhere to cut: the rest at once
+                mapped = _mapped(text[start:])
+                end = len(mapped)
+        yield start, mapped, end
+        start += end
 
 
 _MAX_KEPT_WINDOWS = 50_000  # a few bytes each; more are worked out again

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from unittest import mock
 
 from conftest import REAL_EXPORTS, require_shared
 from hypothesis import given, settings
@@ -223,3 +224,13 @@ def test_unfolding_is_that_of_the_plain_pattern(text: str) -> None:
     assert audit._unfolded(crlf) == audit._ICS_ESCAPE.sub(
         audit._ics_unescaped, re.sub(r"\r?\n[ \t]", "", crlf)
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.integers(1, 40))
+def test_a_long_text_is_mapped_in_parts_cut_where_no_run_is(text: str, part: int) -> None:
+    index = audit.index_input(DOCUMENTS)
+    with mock.patch.object(audit, "_MAPPED_PART", part):
+        assert _hits(text, _site_runs(index)) == _reference_hits(text, index)
+        for whole in ("1111 2222 3333 (4444) 中中 5555", "x" + "9" * 30 + "x"):  # no "x" to cut at
+            assert _hits(whole, _site_runs(index)) == _reference_hits(whole, index)
