@@ -360,6 +360,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON's scalars, exact
 
 
 def _public_scalar(key: str, kind: type, value: Any) -> bool:
+    """A public field's value that holds no object or array: nothing private is in it."""
     if kind is dict or kind is list or key in PRIVATE_FIELDS:
         return False
     return not isinstance(value, Mapping | list)
