@@ -13,6 +13,7 @@ required session `url` is then the page path relative to `schedule.json` (the si
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -254,6 +255,65 @@ class FrabCache:
         if pieces.json is None or pieces.json[0] != indentation:
             pieces.json = (indentation, _json_event_text(item, indentation))
         return pieces.json[1]
+
+    def patch_event(self, view: SiteView, session: Session) -> list[Splice] | None:
+        """The text changes that make the last files show `session` as it is now, if only its
+        own fields changed since (`eventsite serve`); None when they cannot be worked out.
+
+        The event's numbers come from its kept key; the version (which reads every title) is
+        made again from the kept schedule with the new event in place."""
+        pieces, schedule = self._pieces.get(session.id), self._schedule
+        if pieces is None or pieces.xml is None or pieces.json is None or schedule is None:
+            return None
+        if not isinstance(pieces.key, tuple) or session.start is None:
+            return None
+        _, number, speaker_numbers, acronym, *_ = pieces.key
+        numbering = _Numbering(
+            acronym,
+            {session.id: number},
+            dict(zip((speaker.id for speaker in session.speakers), speaker_numbers, strict=True)),
+        )
+        item = _frab_event(view, session, numbering)
+        if not _swap_event(schedule, pieces.event, item):
+            return None
+        version = schedule_version(schedule.days)
+        new = _EventPieces(None, item, _xml_event_text(item))
+        new.json = (pieces.json[0], _json_event_text(item, pieces.json[0]))
+        splices = [
+            (urls.FRAB_XML, pieces.xml, new.xml),
+            (urls.FRAB_JSON, pieces.json[1], new.json[1]),
+        ]
+        if version != schedule.version:
+            splices += [
+                (urls.FRAB_XML, _xml_version(schedule.version), _xml_version(version)),
+                (urls.FRAB_JSON, _json_version(schedule.version), _json_version(version)),
+            ]
+            self._schedule = dataclasses.replace(schedule, version=version)
+        self._pieces[session.id] = new
+        self._by_identity.pop(id(pieces.event), None)
+        self._by_identity[id(item)] = new
+        return splices
+
+
+Splice = tuple[str, bytes, bytes]  # (output path, old text, new text)
+
+
+def _swap_event(schedule: FrabSchedule, old: FrabEvent, new: FrabEvent) -> bool:
+    for day in schedule.days:
+        items = day.rooms.get(old.room)
+        for index, item in enumerate(items or ()):
+            if item is old:
+                items[index] = new  # type: ignore[index]
+                return True
+    return False
+
+
+def _xml_version(version: str) -> bytes:
+    return f"<version>{version}</version>".encode()
+
+
+def _json_version(version: str) -> bytes:
+    return f'"version": "{version}"'.encode()
 
 
 def _xml_document(
