@@ -31,6 +31,7 @@ from eventsite.errors import OutputError, SourceError, ThemeError
 from eventsite.filestore import replace_file
 from eventsite.issues import IssueLog
 from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
+from eventsite.model.changes import ChangeHistory, Snapshot, session_state
 from eventsite.model.graph import EventGraph
 from eventsite.reload import DocumentMemo, RecordMemo
 from eventsite.render.calendar_cache import FormatCache
@@ -49,6 +50,7 @@ from eventsite.render.tracking import (
 )
 from eventsite.render.view import SiteView, build_view
 from eventsite.sources.folder import read_data
+from eventsite.urls import CHANGES_JSON as CHANGES
 from eventsite.writer import MARKER, check_output_dir, safe_target, write_site
 
 
@@ -227,8 +229,8 @@ class Rebuilder:
                 previous.renderer.clear_fragments()
             raise
         previous.data.feeds.update(made.feeds)
-        for edit in edits:
-            self._records.patched("sessions", edit.old_record, edit.made, edit.session)
+        replaced = [(edit.old_record, edit.made, edit.session) for edit in edits]
+        self._records.patched("sessions", replaced)
         stats.reloaded_data = True
         return self._commit(state, stats, sorted(written), [], started)
 
@@ -270,7 +272,7 @@ class Rebuilder:
             changed |= patch.apply_edit(edit, data.fields, undo)
         pages = self._pages_retitled(data.pages, edits, undo)
         view = data.view
-        if view.history is not None and not self._history_patched(view, undo):
+        if view.history is not None and not self._history_patched(view, edits, undo):
             return None
         feeds = self._formats.patched_files(view, [e.session for e in edits], previous.files)
         if feeds is None:
@@ -295,17 +297,27 @@ class Rebuilder:
                 retitled.add(path)
         return retitled
 
-    def _history_patched(self, view: SiteView, undo: list[Callable[[], None]]) -> bool:
+    def _history_patched(
+        self, view: SiteView, edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+    ) -> bool:
         """The change history of the edited graph, if its revisions stay the same (what the
         pages and the page list show of it); False otherwise."""
-        issues = IssueLog()
-        update = history.update_history(
-            view.graph, view.event_key, self.options.previous, self._history_home(), issues
-        )
         old = view.history
-        if issues.issues or old is None or update.history.revisions != old.revisions:
+        if old is None:
             return False
-        view.history = update.history
+        if self.options.previous is None and not (self._history_home() / CHANGES).is_file():
+            # no previous history: `update_history` starts one from the snapshot, which
+            # differs from the last one in the edited sessions' states only
+            states = {edit.session.id: session_state(edit.session) for edit in edits}
+            new = ChangeHistory(old.event_key, Snapshot({**old.snapshot.sessions, **states}))
+        else:
+            issues = IssueLog()
+            new = history.update_history(
+                view.graph, view.event_key, self.options.previous, self._history_home(), issues
+            ).history
+            if issues.issues or new.revisions != old.revisions:
+                return False
+        view.history = new
         undo.append(functools.partial(setattr, view, "history", old))
         return True
 
@@ -335,7 +347,10 @@ class Rebuilder:
             if path in made.retitled or not record.keys.isdisjoint(changed):
                 page = pages[index[path]]
                 html[path], keys = renderer.render_tracked(page)
-                others = frozenset(key for key in keys if not data.fields.covers(key))
+                if keys == record.keys:  # the usual case: the same inputs, other values
+                    keys, others = record.keys, record.others
+                else:
+                    others = frozenset(key for key in keys if not data.fields.covers(key))
                 records[path] = _PageRecord(page_signature(page), keys, others)
                 kept_digests.update((key, digests.digest(key)) for key in others)
                 stats.rendered.append(path)

@@ -358,13 +358,16 @@ class RecordMemo:
         made.redacted = (depends, values, scratch.issues)
         return made, copy
 
-    def patched(self, name: str, old_record: object, made: _Made, copy: Any) -> None:
-        """`made` (of a new record, see `remake`) stands for `old_record`'s from now on."""
-        old_key = (name, id(old_record))
-        self._kept.pop(old_key, None)
-        self._copies.pop(old_key, None)
-        key = (name, id(made.record))
-        self._kept[key], self._copies[key] = made, copy
+    def patched(self, name: str, replaced: list[tuple[object, _Made, Any]]) -> None:
+        """Each (old record, made of a new record by `remake`, the copy the site shows): the
+        new record's stands for the old one's from now on, as if a load had made them."""
+        for old_record, made, copy in replaced:
+            old_key = (name, id(old_record))
+            self._kept.pop(old_key, None)
+            self._copies.pop(old_key, None)
+            key = (name, id(made.record))
+            self._kept[key], self._copies[key] = made, copy
+        self.made = self.redacted = len(replaced)
 
     def redact_entity(
         self,

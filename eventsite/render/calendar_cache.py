@@ -76,12 +76,10 @@ class FormatCache:
             if text is None:
                 return None
             if old != new:
-                at = text.find(old)
-                if at < 0 or text.find(old, at + 1) >= 0:
+                spliced = _replace_once(text, old, new)
+                if spliced is None:
                     return None
-                made[path] = text[:at] + new + text[at + len(old) :]
-        if view.history is not None:
-            made.update(changes.change_files(view, self.changes))
+                made[path] = spliced
         return made
 
     def _session_splices(
@@ -109,7 +107,21 @@ class FormatCache:
         if words is None:
             return None
         splices.append((urls.SEARCH_INDEX, *words))
+        if view.history is not None:
+            state = self.changes.replace_session(view.history.snapshot, session.id)
+            if state is None:
+                return None
+            splices.append((urls.CHANGES_JSON, *state))
         return splices
+
+
+def _replace_once(text: bytes, old: bytes, new: bytes) -> bytes | None:
+    """`text` with its one occurrence of `old` replaced; None unless there is exactly one."""
+    at = text.find(old)
+    if at < 0 or text.rfind(old) != at:  # the two scans meet: the file is read once
+        return None
+    view = memoryview(text)
+    return b"".join((view[:at], new, view[at + len(old) :]))
 
 
 class CalendarCache:
