@@ -71,6 +71,7 @@ class RebuildStats:
     speakers: int = 0
     hidden_sessions: int = 0
     events_reused: int = 0  # calendar VEVENTs of unchanged sessions, reused
+    patched: bool = False  # sessions were changed in place (no whole load of the export)
 
     def summary(self) -> str:
         return (
@@ -231,13 +232,13 @@ class Rebuilder:
         previous.data.feeds.update(made.feeds)
         replaced = [(edit.old_record, edit.made, edit.session) for edit in edits]
         self._records.patched("sessions", replaced)
-        stats.reloaded_data = True
+        stats.reloaded_data = stats.patched = True
         return self._commit(state, stats, sorted(written), [], started)
 
     def _session_edits(self, changed_paths: Iterable[Path]) -> list[patch.SessionEdit] | None:
         state = self._state
-        if state is None or self._source_is_url():
-            return None
+        if state is None or self._source_is_url() or not self._documents_current:
+            return None  # `_documents` may hold a file the graph was not made of
         kept = self._documents.kept("sessions")
         if kept is None:
             return None
@@ -247,6 +248,7 @@ class Rebuilder:
             if str(resolved) != file and not self._documents.holds(str(Path(path).absolute())):
                 return None  # another file changed too
         issues = IssueLog()
+        self._documents_current = False  # until this edit or a whole load succeeds
         try:
             new_items = self._documents.parse("sessions", read_data(Path(file)), file, issues)
         except SourceError:
@@ -497,7 +499,8 @@ class Rebuilder:
         stats.issues = state.data.issues
         stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
         stats.hidden_sessions = graph.hidden_sessions
-        stats.events_reused = self._formats.calendars.reused if stats.reloaded_data else 0
+        reloaded = stats.reloaded_data and not stats.patched
+        stats.events_reused = self._formats.calendars.reused if reloaded else 0
         stats.seconds = time.perf_counter() - started
         return stats
 
