@@ -131,6 +131,8 @@ class Rebuilder:
         self._documents = DocumentMemo()  # unchanged files and records are not parsed again
         self._records = RecordMemo()  # nor normalised again
         self._documents_current = False  # `_documents` holds what the last good build read
+        self._deferring = False  # `_write_changes` only keeps what to write, for `flush`
+        self._pending: tuple[dict[str, bytes], list[str]] | None = None
         # the page list of the last load and each page's place in it, by output path
         self._page_index: tuple[list[PageSpec] | None, dict[str, int]] = (None, {})
 
@@ -172,12 +174,29 @@ class Rebuilder:
         self._write_everything(state.files)
         return self._commit(state, stats, list(state.files), [], started)
 
-    def rebuild(self, changed_paths: Iterable[Path] | None = None) -> RebuildStats:
-        """Bring the site up to date after `changed_paths` changed (None: anything may have)."""
+    def rebuild(
+        self, changed_paths: Iterable[Path] | None = None, *, defer_writes: bool = False
+    ) -> RebuildStats:
+        """Bring the site up to date after `changed_paths` changed (None: anything may have).
+
+        With `defer_writes`, changed files are only in `files` until `flush()` (which the next
+        rebuild calls first): `serve` shows the new site before the disk has it."""
+        self.flush()
         if self._state is None:
             return self.build_all()  # the collector runs: a whole build makes garbage cycles
-        with collector_paused():
-            return self._rebuild(changed_paths)
+        self._deferring = defer_writes
+        try:
+            with collector_paused():
+                return self._rebuild(changed_paths)
+        finally:
+            self._deferring = False
+
+    def flush(self) -> None:
+        """Write the changes a `rebuild(defer_writes=True)` left to write; raises OutputError
+        (the next rebuild then writes the whole site)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._write_changes(*pending)
 
     def _rebuild(self, changed_paths: Iterable[Path] | None) -> RebuildStats:
         started = time.perf_counter()
@@ -512,6 +531,9 @@ class Rebuilder:
     def _write_changes(self, written: dict[str, bytes], removed: list[str]) -> None:
         """Replace changed files one by one (each atomically) and delete files that are gone."""
         self._disk_in_sync = False
+        if self._deferring:
+            self._pending = (written, removed)
+            return
         try:
             for rel in sorted(written):
                 replace_file(safe_target(self.output, rel), written[rel])

@@ -443,15 +443,10 @@ class _Preview:
     def _rebuild(self, changed: set[Path] | None) -> None:
         before = self.site.failure
         try:
-            stats = self.rebuilder.rebuild(changed)
+            # the browsers are served from memory: they reload before the disk is written
+            stats = self.rebuilder.rebuild(changed, defer_writes=True)
         except Exception as exc:  # any failure keeps the last good site and shows the reason
-            if not isinstance(exc, errors.EventsiteError) and os.environ.get("EVENTSITE_DEBUG"):
-                traceback.print_exc()
-            failure = BuildFailure.from_error(exc)
-            self.site.fail(failure)
-            self.log(f"error: {failure.title}: {failure}")
-            if failure != before:
-                self.server.reload()
+            self._failed(exc, before)
             self._watch_inputs()
             return
         self.site.publish(self.rebuilder.files)
@@ -463,6 +458,19 @@ class _Preview:
             self.server.reload(_reload_path(stats.written))
         if stats.reloaded_theme:
             self._watch_inputs()
+        try:
+            self.rebuilder.flush()
+        except errors.OutputError as exc:
+            self._failed(exc, None)
+
+    def _failed(self, exc: Exception, before: BuildFailure | None) -> None:
+        if not isinstance(exc, errors.EventsiteError) and os.environ.get("EVENTSITE_DEBUG"):
+            traceback.print_exc()
+        failure = BuildFailure.from_error(exc)
+        self.site.fail(failure)
+        self.log(f"error: {failure.title}: {failure}")
+        if failure != before:
+            self.server.reload()
 
     def _watch_inputs(self) -> None:
         folders: list[Path] = []

@@ -135,3 +135,20 @@ def test_a_failed_in_place_rebuild_changes_nothing(
     path = export.edit("sessions", _set(1, title="Shown"))
     rebuilder.rebuild([path])  # both edits now, and nothing of the failed attempt
     assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_deferred_writes_reach_the_disk_on_flush_or_with_the_next_rebuild(
+    served: tuple[Export, Rebuilder], tmp_path: Path
+) -> None:
+    export, rebuilder = served
+    page = rebuilder.output / "schedule" / "index.html"
+    before = page.read_bytes()
+    stats = rebuilder.rebuild([export.edit("sessions", _set(0, title="Later"))], defer_writes=True)
+    assert "schedule/index.html" in stats.written
+    assert page.read_bytes() == before  # not yet on disk, already in `files`
+    assert rebuilder.files["schedule/index.html"] != before
+    rebuilder.flush()
+    assert_same_as_clean(rebuilder, tmp_path)
+    rebuilder.rebuild([export.edit("sessions", _set(1, title="Sooner"))], defer_writes=True)
+    rebuilder.rebuild([export.edit("sessions", _set(2, title="Next"))])  # flushes first
+    assert_same_as_clean(rebuilder, tmp_path)
