@@ -210,6 +210,8 @@ class FrabCache:
         self._pieces: dict[str, _EventPieces] = {}
         self._previous: dict[str, _EventPieces] = {}
         self._by_identity: dict[int, _EventPieces] = {}
+        # `schedule_version`'s lines of the kept schedule's events, while `patch_event` edits it
+        self._version_lines: dict[str, bytes] | None = None
 
     def schedule(self, view: SiteView) -> FrabSchedule:
         """`frab_schedule(view)`, made once per view (both files use it)."""
@@ -218,6 +220,7 @@ class FrabCache:
             self._by_identity = {}
             self._schedule = frab_schedule(view, self)
             self._view = view
+            self._version_lines = None
         return self._schedule
 
     def event(self, view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
@@ -276,7 +279,13 @@ class FrabCache:
         item = _frab_event(view, session, numbering)
         if not _swap_event(schedule, pieces.event, item):
             return None
-        version = schedule_version(schedule.days)
+        lines = self._version_lines
+        if lines is None:
+            lines = self._version_lines = _version_lines(schedule.days)
+        else:  # the event keeps its place: only its line changes
+            lines[item.guid] = _version_line(item, item.room)
+        count = sum(len(events) for day in schedule.days for events in day.rooms.values())
+        version = _version_of(lines) if len(lines) == count else schedule_version(schedule.days)
         new = _EventPieces(None, item, _xml_event_text(item))
         new.json = (pieces.json[0], _json_event_text(item, pieces.json[0]))
         splices = [
@@ -538,9 +547,26 @@ def schedule_version(days: list[FrabDay]) -> str:
     for day in days:
         for room, events in day.rooms.items():
             for item in events:
-                line = f"{item.guid}|{_iso(item.start)}|{item.duration}|{room}|{item.title}\n"
-                digest.update(line.encode("utf-8"))
+                digest.update(_version_line(item, room))
     return digest.hexdigest()[:12]
+
+
+def _version_lines(days: list[FrabDay]) -> dict[str, bytes]:
+    """What `schedule_version` digests of each event, by its guid (one per session), in order."""
+    return {
+        item.guid: _version_line(item, room)
+        for day in days
+        for room, events in day.rooms.items()
+        for item in events
+    }
+
+
+def _version_line(item: FrabEvent, room: str) -> bytes:
+    return f"{item.guid}|{_iso(item.start)}|{item.duration}|{room}|{item.title}\n".encode()
+
+
+def _version_of(lines: dict[str, bytes]) -> str:
+    return hashlib.sha1(b"".join(lines.values())).hexdigest()[:12]
 
 
 # --- small value helpers ----------------------------------------------------------------------
