@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLE
 from test_incremental import Export, assert_same_as_clean
 
-from eventsite.build import BuildOptions
+from eventsite.build import BuildOptions, build
 from eventsite.incremental import Rebuilder
 from eventsite.render.tracking import TrackingRenderer
 
@@ -152,3 +152,40 @@ def test_deferred_writes_reach_the_disk_on_flush_or_with_the_next_rebuild(
     rebuilder.rebuild([export.edit("sessions", _set(1, title="Sooner"))], defer_writes=True)
     rebuilder.rebuild([export.edit("sessions", _set(2, title="Next"))])  # flushes first
     assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_an_unscheduled_session_is_edited_in_place(
+    served: tuple[Export, Rebuilder], tmp_path: Path
+) -> None:
+    export, rebuilder = served
+    rebuilder.rebuild([export.edit("sessions", _set(3, **{"starts-at": None}))])
+    stats = rebuilder.rebuild([export.edit("sessions", _set(3, title="Some day, maybe"))])
+    assert stats.patched
+    assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_in_place_edits_equal_the_whole_path_over_a_published_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")  # both record the same revision time
+    shutil.copytree(SAMPLE, tmp_path / "export")
+    export = Export(tmp_path / "export")
+    export.save("sessions", export.load("sessions"))
+    build(BuildOptions(source=str(export.root), output=tmp_path / "a"))
+    export.edit("sessions", _set(0, title="Published, then retitled"))
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    in_place = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "a"))
+    whole = Rebuilder(BuildOptions(source=str(export.root), output=tmp_path / "b"))
+    monkeypatch.setattr(whole, "_patch", lambda *args: None)
+    in_place.build_all()
+    whole.build_all()
+    edits = [
+        (_set(1, **{"long-abstract": "Only the abstract"}), True),  # same revisions
+        (_set(2, title="Retitled since publishing"), False),  # a new change to record
+        (_set(1, **{"long-abstract": "The abstract again"}), True),
+    ]
+    for change, in_place_expected in edits:
+        path = export.edit("sessions", change)
+        assert in_place.rebuild([path]).patched is in_place_expected
+        assert not whole.rebuild([path]).patched
+        assert dict(in_place.files) == dict(whole.files)
