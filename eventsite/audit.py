@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import marshal
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
@@ -135,9 +136,9 @@ class SiteAudit:
     """
 
     def __init__(self, documents: Mapping[str, Any], publish: frozenset[str]) -> None:
-        self.documents = documents
         self.publish = publish
         self.index = index_input(documents)
+        self.documents: Mapping[str, Any] = StoredDocuments(documents)
         self.runs = _NumberRuns(self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)
         self.state = AuditState()
@@ -459,9 +460,60 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
         value = json.loads(text)
     except ValueError:
         return
-    for document, content in documents.items():
+    same_shape = (
+        documents.shaped_like(value)
+        if isinstance(documents, StoredDocuments)
+        else documents.items()
+    )
+    for document, content in same_shape:
         if content is not None and value == content:
             yield Finding(path, "copy of the input", repr(document), (Source(document, "*"),))
+
+
+class StoredDocuments(Mapping[str, Any]):
+    """The input documents kept for the copy check, each marshalled into one bytes object and
+    decoded again only for an output of the same shape (equal values have the same type and
+    length), so the build can let the parsed JSON go once the input is indexed (10,000
+    sessions: 55 MB of objects, which the forked render workers would share and partly copy)."""
+
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self._packed = {name: (_shape(value), _pack(value)) for name, value in documents.items()}
+
+    def __getitem__(self, name: str) -> Any:
+        return _unpack(self._packed[name][1])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def shaped_like(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """The documents that may equal `value`, decoded."""
+        shape = _shape(value)
+        for name, (known, packed) in self._packed.items():
+            if known is None or known == shape:
+                yield name, _unpack(packed)
+
+
+def _shape(value: Any) -> tuple[str, int] | None:
+    """What equal JSON containers share; None for anything else (always compared)."""
+    if isinstance(value, dict):
+        return "dict", len(value)
+    if isinstance(value, list):
+        return "list", len(value)
+    return None
+
+
+def _pack(value: Any) -> bytes | tuple[Any]:
+    try:
+        return marshal.dumps(value)
+    except ValueError:  # not plain JSON data: kept as it is
+        return (value,)
+
+
+def _unpack(packed: bytes | tuple[Any]) -> Any:
+    return packed[0] if isinstance(packed, tuple) else marshal.loads(packed)
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:

@@ -138,6 +138,8 @@ def build(options: BuildOptions) -> BuildReport:
             privacy_audit = None  # the link check's path audits the whole site at once
             if not options.check_links:
                 privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
+                # the audit keeps them compact: the parsed JSON need not outlive the load
+                raw.documents = {}
         watch.lap("plan+media")
         fail_if_strict(issues, options.strict)
         if options.check_links:  # the link check needs every file at once, before writing

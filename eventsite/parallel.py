@@ -84,6 +84,7 @@ def render_pages(
         chunk = rest[start : start + size]
         tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
+    release_free_memory()
     workers = [_fork(lambda: queue.run(tasks), out) for _ in range(jobs - 1)]
     queue.close_writing()
     bar = (progress or Progress()).task("pages", len(pages))
@@ -178,6 +179,23 @@ def _first_of_each_template(
         (rest if page.template in seen else first).append(page)
         seen.add(page.template)
     return first, rest
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc only; elsewhere nothing).
+
+    Freed memory the heap keeps (the parsed export, media bytes already written: 10,000
+    sessions, about 70 MB) would be shared with a forked worker and then reused, and so copied,
+    by both processes; given back, each process takes fresh pages only for what it needs."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _fork(work: Callable[[], None], out: SiteOutput) -> tuple[int, int]:
