@@ -13,6 +13,7 @@ from eventsite.issues import IssueLog
 from eventsite.model.graph import resolve
 from eventsite.model.normalise import normalise
 from eventsite.model.values import ident, own, text
+from eventsite.parallel import other_file_chains
 
 DOCUMENTS: dict[str, Any] = {
     "event": {"id": 1, "name": "Conf", "timezone": "Europe/Berlin", "rate": 1.5, "ok": True},
@@ -99,3 +100,15 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3, 4, 8, 64])
+@pytest.mark.parametrize("count", [0, 1, 5, 6])
+def test_other_file_chains_make_every_part_once_in_order(jobs: int, count: int) -> None:
+    parts = [lambda number=number: {f"{number}.txt": b""} for number in range(count)]
+    chains = other_file_chains(parts, jobs)
+    assert sorted(id(part) for chain in chains for part in chain) == sorted(map(id, parts))
+    assert all(chain for chain in chains)
+    assert len(chains) <= max(1, jobs // 2)  # the large ones never pile up in every process
+    for chain in chains:
+        assert [parts.index(part) for part in chain] == sorted(parts.index(p) for p in chain)
