@@ -457,6 +457,8 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
     if text is None or not path.endswith(".json"):
         return
     try:
+        if isinstance(documents, StoredDocuments) and not documents.may_hold(_text_shape(text)):
+            return
         value = json.loads(text)
     except ValueError:
         return
@@ -488,6 +490,10 @@ class StoredDocuments(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._packed)
 
+    def may_hold(self, shape: tuple[str, int] | None) -> bool:
+        """Whether any document may equal a value of this shape."""
+        return any(known is None or known == shape for known, _ in self._packed.values())
+
     def shaped_like(self, value: Any) -> Iterator[tuple[str, Any]]:
         """The documents that may equal `value`, decoded."""
         shape = _shape(value)
@@ -503,6 +509,23 @@ def _shape(value: Any) -> tuple[str, int] | None:
     if isinstance(value, list):
         return "list", len(value)
     return None
+
+
+def _text_shape(text: str) -> tuple[str, int] | None:
+    """`_shape` of the JSON value in `text`, parsed without keeping its objects (each becomes
+    its number of distinct keys): a schedule export of 20 MB would take five times that as
+    objects, only to be found unlike every input document."""
+    value = json.loads(text, object_pairs_hook=_key_count)
+    first = text.lstrip(" \t\n\r")[:1]
+    if first == "{":
+        return "dict", value
+    if first == "[":
+        return "list", len(value)
+    return None
+
+
+def _key_count(pairs: list[tuple[str, Any]]) -> int:
+    return len({key for key, _ in pairs})  # a repeated key is one key of the dict
 
 
 def _pack(value: Any) -> bytes | tuple[Any]:

@@ -77,9 +77,19 @@ OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("value", OUTPUTS)
-def test_copy_check_finds_the_same_copies_from_stored_documents(value: object) -> None:
-    text_value = json.dumps(value)
+TEXTS = [
+    '{"id": 1, "id": 1, "name": "Conf", "timezone": "Europe/Berlin", "rate": 1.5, "ok": true}',
+    '{"id": 2, "id": 1, "name": "Conf", "timezone": "Europe/Berlin", "rate": 1.5, "ok": true}',
+    " \n\t" + json.dumps(DOCUMENTS["sessions"]) + "\n",
+    "\ufeff" + json.dumps(DOCUMENTS["sessions"]),
+    json.dumps(DOCUMENTS["sessions"])[:-1],
+    "",
+    "NaN",
+]
+
+
+@pytest.mark.parametrize("text_value", [json.dumps(value) for value in OUTPUTS] + TEXTS)
+def test_copy_check_finds_the_same_copies_from_stored_documents(text_value: str) -> None:
     plain = list(audit._raw_copies("out/data.json", text_value, DOCUMENTS))
     stored = list(audit._raw_copies("out/data.json", text_value, audit.StoredDocuments(DOCUMENTS)))
     assert stored == plain
