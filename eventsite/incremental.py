@@ -13,6 +13,8 @@ A failed rebuild raises and changes nothing: the previous site stays on disk and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import gc
 import shutil
 import tempfile
@@ -23,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from eventsite import history, urls
+from eventsite import history, patch, urls
 from eventsite.build import BuildOptions, fail_if_strict, load_graph, other_files
-from eventsite.errors import OutputError, ThemeError
+from eventsite.errors import OutputError, SourceError, ThemeError
 from eventsite.filestore import replace_file
 from eventsite.issues import IssueLog
 from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
+from eventsite.model.changes import ChangeHistory, Snapshot, session_state
 from eventsite.model.graph import EventGraph
 from eventsite.reload import DocumentMemo, RecordMemo
 from eventsite.render.calendar_cache import FormatCache
@@ -46,6 +49,8 @@ from eventsite.render.tracking import (
     page_signature,
 )
 from eventsite.render.view import SiteView, build_view
+from eventsite.sources.folder import read_data
+from eventsite.urls import CHANGES_JSON as CHANGES
 from eventsite.writer import MARKER, check_output_dir, safe_target, write_site
 
 
@@ -66,6 +71,7 @@ class RebuildStats:
     speakers: int = 0
     hidden_sessions: int = 0
     events_reused: int = 0  # calendar VEVENTs of unchanged sessions, reused
+    patched: bool = False  # sessions were changed in place (no whole load of the export)
 
     def summary(self) -> str:
         return (
@@ -125,6 +131,10 @@ class Rebuilder:
         self._documents = DocumentMemo()  # unchanged files and records are not parsed again
         self._records = RecordMemo()  # nor normalised again
         self._documents_current = False  # `_documents` holds what the last good build read
+        self._deferring = False  # `_write_changes` only keeps what to write, for `flush`
+        self._pending: tuple[dict[str, bytes], list[str]] | None = None
+        # the page list of the last load and each page's place in it, by output path
+        self._page_index: tuple[list[PageSpec] | None, dict[str, int]] = (None, {})
 
     def _history_home(self) -> Path:
         """Where the previous change history is read from: a copy of the output folder's, taken
@@ -164,12 +174,29 @@ class Rebuilder:
         self._write_everything(state.files)
         return self._commit(state, stats, list(state.files), [], started)
 
-    def rebuild(self, changed_paths: Iterable[Path] | None = None) -> RebuildStats:
-        """Bring the site up to date after `changed_paths` changed (None: anything may have)."""
+    def rebuild(
+        self, changed_paths: Iterable[Path] | None = None, *, defer_writes: bool = False
+    ) -> RebuildStats:
+        """Bring the site up to date after `changed_paths` changed (None: anything may have).
+
+        With `defer_writes`, changed files are only in `files` until `flush()` (which the next
+        rebuild calls first): `serve` shows the new site before the disk has it."""
+        self.flush()
         if self._state is None:
             return self.build_all()  # the collector runs: a whole build makes garbage cycles
-        with collector_paused():
-            return self._rebuild(changed_paths)
+        self._deferring = defer_writes
+        try:
+            with collector_paused():
+                return self._rebuild(changed_paths)
+        finally:
+            self._deferring = False
+
+    def flush(self) -> None:
+        """Write the changes a `rebuild(defer_writes=True)` left to write; raises OutputError
+        (the next rebuild then writes the whole site)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._write_changes(*pending)
 
     def _rebuild(self, changed_paths: Iterable[Path] | None) -> RebuildStats:
         started = time.perf_counter()
@@ -181,6 +208,10 @@ class Rebuilder:
             stats.issues = previous.data.issues
             stats.seconds = time.perf_counter() - started
             return stats  # only files saved with the very bytes the last build read
+        if data_changed and not theme_changed and in_sync and changed_paths is not None:
+            patched = self._patch(previous, changed_paths, started)
+            if patched is not None:
+                return patched
         theme = Theme.load(self.options.theme) if theme_changed else previous.theme
         data = self._load_data() if data_changed else previous.data
         static = _read_static(theme) if theme_changed else previous.static
@@ -193,6 +224,172 @@ class Rebuilder:
         else:
             self._write_everything(state.files)
         return self._commit(state, stats, sorted(written), removed, started)
+
+    def _patch(
+        self, previous: _State, changed_paths: Iterable[Path], started: float
+    ) -> RebuildStats | None:
+        """The rebuild after an edit of a few sessions' own fields, made by changing those
+        sessions in place (see `eventsite.patch`); None when the edit is not such a one."""
+        edits = self._session_edits(changed_paths)
+        if edits is None:
+            return None
+        undo: list[Callable[[], None]] = []
+        rendering = False
+        try:
+            made = self._apply_edits(previous, edits, undo)
+            if made is None:
+                _run(undo)
+                return None
+            rendering = True
+            state, stats, written = self._render_patched(previous, made)
+            self._write_changes(written, [])
+        except BaseException:
+            _run(undo)
+            if rendering:  # fragments made of the edited sessions would outlive the undo
+                previous.renderer.clear_fragments()
+            raise
+        previous.data.feeds.update(made.feeds)
+        replaced = [(edit.old_record, edit.made, edit.session) for edit in edits]
+        self._records.patched("sessions", replaced)
+        stats.reloaded_data = stats.patched = True
+        return self._commit(state, stats, sorted(written), [], started)
+
+    def _session_edits(self, changed_paths: Iterable[Path]) -> list[patch.SessionEdit] | None:
+        state = self._state
+        if state is None or self._source_is_url() or not self._documents_current:
+            return None  # `_documents` may hold a file the graph was not made of
+        kept = self._documents.kept("sessions")
+        if kept is None:
+            return None
+        file, old_items = kept
+        for path in changed_paths:
+            resolved = Path(path).resolve()
+            if str(resolved) != file and not self._documents.holds(str(Path(path).absolute())):
+                return None  # another file changed too
+        issues = IssueLog()
+        self._documents_current = False  # until this edit or a whole load succeeds
+        try:
+            new_items = self._documents.parse("sessions", read_data(Path(file)), file, issues)
+        except SourceError:
+            return None  # the whole load reports it
+        if issues.issues:
+            return None
+        return patch.session_edits(
+            state.data.graph,
+            state.data.fields,
+            state.data.issues,
+            old_items,
+            new_items,
+            self._records,
+            self.options.publish_fields,
+        )
+
+    def _apply_edits(
+        self, previous: _State, edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+    ) -> patch.Patched | None:
+        data = previous.data
+        changed: set[DepKey] = set()
+        for edit in edits:
+            changed |= patch.apply_edit(edit, data.fields, undo)
+        pages = self._pages_retitled(data.pages, edits, undo)
+        view = data.view
+        if view.history is not None and not self._history_patched(view, edits, undo):
+            return None
+        feeds = self._formats.patched_files(view, [e.session for e in edits], previous.files)
+        if feeds is None:
+            return None
+        return patch.Patched(changed, pages, feeds)
+
+    def _pages_retitled(
+        self, pages: list[PageSpec], edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+    ) -> set[str]:
+        """Give the pages of retitled sessions their new titles; returns their paths."""
+        if self._page_index[0] is not pages:
+            self._page_index = (pages, {page.path: i for i, page in enumerate(pages)})
+        index = self._page_index[1]
+        retitled: set[str] = set()
+        for edit in edits:
+            path = urls.session_path(edit.session)
+            at = index[path]
+            page = pages[at]
+            if page.title != edit.session.title:
+                pages[at] = dataclasses.replace(page, title=edit.session.title)
+                undo.append(functools.partial(pages.__setitem__, at, page))
+                retitled.add(path)
+        return retitled
+
+    def _history_patched(
+        self, view: SiteView, edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+    ) -> bool:
+        """The change history of the edited graph, if its revisions stay the same (what the
+        pages and the page list show of it); False otherwise."""
+        old = view.history
+        if old is None:
+            return False
+        if self.options.previous is None and not (self._history_home() / CHANGES).is_file():
+            # no previous history: `update_history` starts one from the snapshot, which
+            # differs from the last one in the edited sessions' states only
+            states = {edit.session.id: session_state(edit.session) for edit in edits}
+            new = ChangeHistory(old.event_key, Snapshot({**old.snapshot.sessions, **states}))
+        else:
+            issues = IssueLog()
+            new = history.update_history(
+                view.graph, view.event_key, self.options.previous, self._history_home(), issues
+            ).history
+            if issues.issues or new.revisions != old.revisions:
+                return False
+        view.history = new
+        undo.append(functools.partial(setattr, view, "history", old))
+        return True
+
+    def _render_patched(
+        self, previous: _State, made: patch.Patched
+    ) -> tuple[_State, RebuildStats, dict[str, bytes]]:
+        """Render the pages that read what the edit changed; everything else stays."""
+        data, renderer = previous.data, previous.renderer
+        changed = set(made.changed)
+        digests = Fingerprints(
+            data.view,
+            (globals_value(renderer.env), data.view.base_url),
+            previous.templates,
+            data.fields.entities,
+        )
+        kept_digests = dict(previous.digests)
+        for key, old in previous.digests.items():
+            if key[0] not in patch.UNTOUCHED_KINDS and digests.digest(key) != old:
+                changed.add(key)
+                kept_digests[key] = digests.digest(key)
+        renderer.drop_fragments(changed)
+        stats = RebuildStats()
+        records = dict(previous.records)
+        html: dict[str, bytes] = {}
+        pages, index = data.pages, self._page_index[1]
+        for path, record in previous.records.items():
+            if path in made.retitled or not record.keys.isdisjoint(changed):
+                page = pages[index[path]]
+                html[path], keys = renderer.render_tracked(page)
+                if keys == record.keys:  # the usual case: the same inputs, other values
+                    keys, others = record.keys, record.others
+                else:
+                    others = frozenset(key for key in keys if not data.fields.covers(key))
+                records[path] = _PageRecord(page_signature(page), keys, others)
+                kept_digests.update((key, digests.digest(key)) for key in others)
+                stats.rendered.append(path)
+        files = dict(previous.files)
+        made_files = {**html, **made.feeds}
+        written = {p: b for p, b in made_files.items() if files.get(p) != b}
+        files.update(made_files)
+        state = _State(
+            data=data,
+            theme=previous.theme,
+            renderer=renderer,
+            templates=previous.templates,
+            static=previous.static,
+            records=records,
+            digests=kept_digests,
+            files=files,
+        )
+        return state, stats, written
 
     def _classify(self, changed: Iterable[Path] | None, theme: Theme) -> tuple[bool, bool]:
         """Which inputs to load again: the data, the theme, or (for any other path) both."""
@@ -321,7 +518,8 @@ class Rebuilder:
         stats.issues = state.data.issues
         stats.sessions, stats.speakers = len(graph.sessions), len(graph.speakers)
         stats.hidden_sessions = graph.hidden_sessions
-        stats.events_reused = self._formats.calendars.reused if stats.reloaded_data else 0
+        reloaded = stats.reloaded_data and not stats.patched
+        stats.events_reused = self._formats.calendars.reused if reloaded else 0
         stats.seconds = time.perf_counter() - started
         return stats
 
@@ -333,6 +531,9 @@ class Rebuilder:
     def _write_changes(self, written: dict[str, bytes], removed: list[str]) -> None:
         """Replace changed files one by one (each atomically) and delete files that are gone."""
         self._disk_in_sync = False
+        if self._deferring:
+            self._pending = (written, removed)
+            return
         try:
             for rel in sorted(written):
                 replace_file(safe_target(self.output, rel), written[rel])
@@ -355,6 +556,12 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _run(undo: list[Callable[[], None]]) -> None:
+    for step in reversed(undo):
+        step()
+    undo.clear()
 
 
 def _changed_keys(previous: _State, data: _Data, digests: Fingerprints) -> set[DepKey]:

@@ -39,10 +39,18 @@ class Response:
 class FileWatcher:
     """Watches folders (recursively) and single files; calls `on_change(path)` per change."""
 
-    def __init__(self, on_change: Callable[[Path], None], ignore: Callable[[Path], bool]) -> None:
+    def __init__(
+        self,
+        on_change: Callable[[Path], None],
+        ignore: Callable[[Path], bool],
+        on_saved: Callable[[Path], None] | None = None,
+    ) -> None:
+        """`on_saved` (default: `on_change`) gets the changes that end a write: a file closed
+        after writing, moved or deleted; `on_change` the others (a write under way...)."""
         from watchdog.observers import Observer
 
         self._on_change = on_change
+        self._on_saved = on_saved or on_change
         self._ignore = ignore
         self._observer = Observer()
         self._observer.daemon = True
@@ -75,19 +83,20 @@ class FileWatcher:
         if self._observer.is_alive():
             self._observer.join(timeout=10)
 
-    def _dispatch(self, path: Path) -> None:
+    def _dispatch(self, path: Path, saved: bool) -> None:
         with self._lock:
             interesting = path in self._files or any(path.is_relative_to(f) for f in self._folders)
         if interesting and not self._ignore(path):
-            self._on_change(path)
+            (self._on_saved if saved else self._on_change)(path)
 
 
 class _EventHandler:
     """Turns watchdog events into changed paths; reads (open/close without write) are no change."""
 
     CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
+    ENDS_A_WRITE = frozenset({"deleted", "moved", "closed"})  # "closed": after writing
 
-    def __init__(self, report: Callable[[Path], None]) -> None:
+    def __init__(self, report: Callable[[Path, bool], None]) -> None:
         self._report = report
 
     def dispatch(self, event: object) -> None:
@@ -96,10 +105,11 @@ class _EventHandler:
             return
         if getattr(event, "is_directory", False) and kind in ("modified", "closed"):
             return  # a folder's own timestamp: its files report their changes themselves
+        saved = kind in self.ENDS_A_WRITE
         for attribute in ("src_path", "dest_path"):
             value = getattr(event, attribute, "")
             if value:
-                self._report(Path(_text(value)))
+                self._report(Path(_text(value)), saved)
 
 
 def _text(value: str | bytes) -> str:

@@ -64,6 +64,11 @@ class DocumentMemo:
         self._kept: dict[str, _Parsed] = {}
         self.reparsed: dict[str, int] = {}  # items parsed anew per file, by the last load
 
+    def kept(self, name: str) -> tuple[str, Any] | None:
+        """(file, value) of the document `name` as the last parse gave it."""
+        kept = self._kept.get(name)
+        return None if kept is None else (kept.file, kept.value)
+
     def holds(self, path: str) -> bool:
         """Whether `path` is a data file of the last load, with the bytes it had then."""
         for kept in self._kept.values():
@@ -283,16 +288,21 @@ class RecordMemo:
         self._next: dict[tuple[str, object], _Made] = {}
         self._issues = IssueLog()
         self._handed: dict[int, _Made] = {}  # id of each copy handed out by this load
+        # the copy each record gave the last good load (and this load's), by the key of `_kept`
+        self._copies: dict[tuple[str, object], Any] = {}
+        self._next_copies: dict[tuple[str, object], Any] = {}
         self.made = 0  # records normalised anew by the last load
         self.redacted = 0  # entities redacted anew by the last load
 
     def start(self, issues: IssueLog) -> None:
         self._issues, self._next, self._handed = issues, {}, {}
+        self._next_copies = {}
         self.made = self.redacted = 0
 
     def finish(self) -> None:
         """The load succeeded: its entities are the ones to reuse from now on."""
         self._kept, self._next, self._handed = self._next, {}, {}
+        self._copies, self._next_copies = self._next_copies, {}
 
     def __call__(
         self,
@@ -315,7 +325,49 @@ class RecordMemo:
         self._next[key] = made
         copy = copy_entity(made.entity)
         self._handed[id(copy)] = made
+        self._next_copies[key] = copy
         return copy
+
+    def made_of(self, name: str, record: object) -> tuple[_Made, Any] | None:
+        """What the last good load made of `record` (the very object): how, and the copy."""
+        key = (name, id(record))
+        made, copy = self._kept.get(key), self._copies.get(key)
+        if made is None or made.record is not record or copy is None:
+            return None
+        return made, copy
+
+    def remake(
+        self,
+        name: str,
+        record: Mapping[str, Any],
+        context: tuple[object, ...],
+        make: Callable[[IssueLog], Any],
+        redaction: tuple[ContactRedactor, dict[str, str], str, str],
+    ) -> tuple[_Made, Any]:
+        """What a load would make of a new `record` (normalised, then a copy redacted), kept
+        aside until `patched` (nothing changes if the caller gives up)."""
+        log = IssueLog()
+        made = _Made(record, context, make(log), [])
+        made.issues = log.issues
+        copy = copy_entity(made.entity)
+        redactor, fields, document, entity = redaction
+        redactor.issues = scratch = IssueLog()
+        contacts.redact_entity(redactor, copy, fields, document, entity)
+        values = tuple((attribute, getattr(copy, attribute)) for attribute in fields)
+        depends = (redactor.publish, tuple(fields.items()), document, entity)
+        made.redacted = (depends, values, scratch.issues)
+        return made, copy
+
+    def patched(self, name: str, replaced: list[tuple[object, _Made, Any]]) -> None:
+        """Each (old record, made of a new record by `remake`, the copy the site shows): the
+        new record's stands for the old one's from now on, as if a load had made them."""
+        for old_record, made, copy in replaced:
+            old_key = (name, id(old_record))
+            self._kept.pop(old_key, None)
+            self._copies.pop(old_key, None)
+            key = (name, id(made.record))
+            self._kept[key], self._copies[key] = made, copy
+        self.made = self.redacted = len(replaced)
 
     def redact_entity(
         self,

@@ -42,6 +42,9 @@ from eventsite.sources.api import ApiOptions
 DEFAULT_PORT = 8000
 DEFAULT_POLL_SECONDS = 30.0
 DEBOUNCE_SECONDS = 0.03  # editors save in one burst of events, well within this
+# once every changed file was closed after writing (or moved, or deleted), the rest of a burst
+# (an editor's rename after its write) follows within this
+SAVED_DEBOUNCE_SECONDS = 0.004
 MAX_BATCH_SECONDS = 3.0  # rebuild at least this often while changes keep coming
 # the few reference cycles rebuilds leave are collected after this long without a change
 COLLECT_AFTER_SECONDS = 5.0
@@ -206,6 +209,14 @@ def _placeholder(failure: BuildFailure | None) -> Response:
     return Response(503, CONTENT_TYPES[".html"], page, {"Retry-After": "1"})
 
 
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    path: Path
+
+
+_TIMED_OUT = object()
+
+
 class RebuildLoop:
     """Runs rebuilds on its own thread, one per burst of changes."""
 
@@ -225,6 +236,10 @@ class RebuildLoop:
     def notify(self, path: Path | None) -> None:
         """A path changed (None: anything may have changed). Safe from any thread."""
         self._queue.put(path)
+
+    def notify_saved(self, path: Path) -> None:
+        """A path changed and its write is over (closed, moved or deleted)."""
+        self._queue.put(_Saved(path))
 
     def stop(self) -> None:
         self._queue.put(self._STOP)
@@ -267,22 +282,31 @@ class RebuildLoop:
 
     def _next_batch(self) -> object:
         """Wait for a change, then for a quiet `debounce` (at most MAX_BATCH_SECONDS)."""
-        first = self._first_change()
-        if first is self._STOP:
-            return first
-        changes: set[Path | None] = {first}  # type: ignore[arg-type]
+        item = self._first_change()
+        changes: set[Path | None] = set()
+        writing: set[Path | None] = set()  # changed, and not known to be written completely
         give_up = time.monotonic() + MAX_BATCH_SECONDS
-        quiet_until = time.monotonic() + self._debounce
-        while (wait := min(quiet_until, give_up) - time.monotonic()) > 0:
-            try:
-                item = self._queue.get(timeout=wait)
-            except queue.Empty:
-                break
+        while item is not _TIMED_OUT:
             if item is self._STOP:
                 return item
-            changes.add(item)  # type: ignore[arg-type]
-            quiet_until = time.monotonic() + self._debounce
+            if isinstance(item, _Saved):
+                changes.add(item.path)
+                writing.discard(item.path)
+            else:
+                changes.add(item)  # type: ignore[arg-type]
+                writing.add(item)  # type: ignore[arg-type]
+            quiet = self._debounce if writing else min(self._debounce, SAVED_DEBOUNCE_SECONDS)
+            wait = min(time.monotonic() + quiet, give_up) - time.monotonic()
+            item = self._next_item(wait)
         return None if None in changes else {p for p in changes if p is not None}
+
+    def _next_item(self, wait: float) -> object:
+        if wait <= 0:
+            return _TIMED_OUT
+        try:
+            return self._queue.get(timeout=wait)
+        except queue.Empty:
+            return _TIMED_OUT
 
 
 class ApiPoller:
@@ -381,7 +405,7 @@ class _Preview:
         self.site = PreviewSite()
         self.server = LiveServer(options.host, options.port, self.site.respond)
         self.loop = RebuildLoop(self._rebuild, options.debounce)
-        self.watcher = FileWatcher(self.loop.notify, self._ignored)
+        self.watcher = FileWatcher(self.loop.notify, self._ignored, self.loop.notify_saved)
         self.poller: ApiPoller | None = None
         if is_url(options.build.source):
             api = options.build.api
@@ -419,15 +443,10 @@ class _Preview:
     def _rebuild(self, changed: set[Path] | None) -> None:
         before = self.site.failure
         try:
-            stats = self.rebuilder.rebuild(changed)
+            # the browsers are served from memory: they reload before the disk is written
+            stats = self.rebuilder.rebuild(changed, defer_writes=True)
         except Exception as exc:  # any failure keeps the last good site and shows the reason
-            if not isinstance(exc, errors.EventsiteError) and os.environ.get("EVENTSITE_DEBUG"):
-                traceback.print_exc()
-            failure = BuildFailure.from_error(exc)
-            self.site.fail(failure)
-            self.log(f"error: {failure.title}: {failure}")
-            if failure != before:
-                self.server.reload()
+            self._failed(exc, before)
             self._watch_inputs()
             return
         self.site.publish(self.rebuilder.files)
@@ -439,6 +458,19 @@ class _Preview:
             self.server.reload(_reload_path(stats.written))
         if stats.reloaded_theme:
             self._watch_inputs()
+        try:
+            self.rebuilder.flush()
+        except errors.OutputError as exc:
+            self._failed(exc, None)
+
+    def _failed(self, exc: Exception, before: BuildFailure | None) -> None:
+        if not isinstance(exc, errors.EventsiteError) and os.environ.get("EVENTSITE_DEBUG"):
+            traceback.print_exc()
+        failure = BuildFailure.from_error(exc)
+        self.site.fail(failure)
+        self.log(f"error: {failure.title}: {failure}")
+        if failure != before:
+            self.server.reload()
 
     def _watch_inputs(self) -> None:
         folders: list[Path] = []

@@ -267,3 +267,55 @@ def test_api_poller_sends_the_authorization_header(httpserver: HTTPServer) -> No
     finally:
         poller.stop()
     assert seen == ["JWT tok3n"]
+
+
+def test_a_finished_save_rebuilds_without_the_whole_debounce() -> None:
+    batches: list[tuple[float, set[Path] | None]] = []
+    done = threading.Event()
+
+    def rebuild(changed: set[Path] | None) -> None:
+        batches.append((time.monotonic(), changed))
+        done.set()
+
+    loop = RebuildLoop(rebuild, debounce=2.0)
+    loop.start()
+    try:
+        started = time.monotonic()
+        loop.notify(Path("/export/sessions"))  # written...
+        loop.notify(Path("/export/.sessions.tmp"))
+        loop.notify_saved(Path("/export/.sessions.tmp"))  # ...closed, then moved into place
+        loop.notify_saved(Path("/export/sessions"))
+        assert done.wait(1.5)
+        assert batches[0][1] == {Path("/export/sessions"), Path("/export/.sessions.tmp")}
+        assert batches[0][0] - started < 1.0
+        done.clear()
+        started = time.monotonic()
+        loop.notify(Path("/export/speakers"))  # still being written: the whole debounce
+        assert done.wait(5)
+        assert batches[1][0] - started >= 1.9
+    finally:
+        loop.stop()
+
+
+def test_watcher_tells_finished_writes_apart(tmp_path: Path) -> None:
+    source = tmp_path / "export"
+    source.mkdir()
+    changed: list[Path] = []
+    saved: list[Path] = []
+    watcher = FileWatcher(changed.append, lambda p: False, saved.append)
+    watcher.start()
+    watcher.watch([source], [])
+    try:
+        with (source / "sessions").open("w") as handle:
+            handle.write("[]")
+            handle.flush()
+            deadline = time.monotonic() + 5
+            while not changed and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert changed and saved == []  # open for writing: not finished
+        deadline = time.monotonic() + 5
+        while not saved and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert saved == [source / "sessions"]
+    finally:
+        watcher.stop()

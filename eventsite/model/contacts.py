@@ -167,6 +167,7 @@ _SESSION_FIELDS = {
     "short_abstract": "short-abstract",
     "long_abstract": "long-abstract",
 }
+SESSION_FIELDS = _SESSION_FIELDS  # what `redact_contacts` redacts of a session (`eventsite.patch`)
 _SPEAKER_FIELDS = {
     "short_bio": "short-biography",
     "long_bio": "long-biography",

@@ -10,9 +10,10 @@ put together anew.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from eventsite import urls
 from eventsite.model.entities import Session
 from eventsite.render import changes, frab, ical, search
 from eventsite.render.tracking import EntityFields, encode, encode_fields, entity_key
@@ -54,6 +55,74 @@ class FormatCache:
     def calendar_files(self, view: SiteView) -> dict[str, bytes]:
         return self.calendars.calendar_files(view, self.session_key)
 
+    def patched_files(
+        self, view: SiteView, sessions: list[Session], files: Mapping[str, bytes]
+    ) -> dict[str, bytes] | None:
+        """The whole-schedule files of `files` (the last build's) that change when `sessions`
+        changed in place, only in their own fields (no link, time or order changed), made by
+        replacing each session's kept pieces; None when a piece cannot be found exactly once.
+
+        The pieces kept for these sessions are replaced by the new ones, with keys that match
+        no session: a later whole build makes them again."""
+        splices: list[frab.Splice] = []
+        made: dict[str, bytes] = {}
+        for session in sessions:
+            found = self._session_splices(view, session, made)
+            if found is None:
+                return None
+            splices += found
+        for path, old, new in splices:
+            text = made.get(path, files.get(path))
+            if text is None:
+                return None
+            if old != new:
+                spliced = _replace_once(text, old, new)
+                if spliced is None:
+                    return None
+                made[path] = spliced
+        return made
+
+    def _session_splices(
+        self, view: SiteView, session: Session, made: dict[str, bytes]
+    ) -> list[frab.Splice] | None:
+        splices: list[frab.Splice] = []
+        if session.start is not None:
+            kept = self.calendars.replace_event(view, session)
+            if kept is None:
+                return None
+            old, new = (block.encode("utf-8") for block in kept)
+            owners = (
+                (session.track, urls.track_ical_path),
+                (session.room, urls.room_ical_path),
+            )
+            splices.append((urls.ICAL, old, new))
+            splices += [(path_of(owner), old, new) for owner, path_of in owners if owner]  # type: ignore[operator]
+            title = f"{session.title} · {view.event.name}"
+            made[urls.session_ical_path(session)] = ical.calendar(view, title, [kept[1]])
+            found = self.frab.patch_event(view, session)
+            if found is None:
+                return None
+            splices += found
+        words = self.search.replace_words(session)
+        if words is None:
+            return None
+        splices.append((urls.SEARCH_INDEX, *words))
+        if view.history is not None:
+            state = self.changes.replace_session(view.history.snapshot, session.id)
+            if state is None:
+                return None
+            splices.append((urls.CHANGES_JSON, *state))
+        return splices
+
+
+def _replace_once(text: bytes, old: bytes, new: bytes) -> bytes | None:
+    """`text` with its one occurrence of `old` replaced; None unless there is exactly one."""
+    at = text.find(old)
+    if at < 0 or text.rfind(old) != at:  # the two scans meet: the file is read once
+        return None
+    view = memoryview(text)
+    return b"".join((view[:at], new, view[at + len(old) :]))
+
 
 class CalendarCache:
     def __init__(self) -> None:
@@ -83,3 +152,15 @@ class CalendarCache:
         files = ical.calendar_files(view, render_event, self._calendars)
         self._events = made
         return files
+
+    def replace_event(self, view: SiteView, session: Session) -> tuple[str, str] | None:
+        """(kept VEVENT, VEVENT now) of a session changed in place, keeping the new one."""
+        kept = self._events.get(session.id)
+        if kept is None:
+            return None
+        block = ical.vevent(view, session, ical.calendar_stamp(view))
+        self._events[session.id] = (_MATCHES_NOTHING, block)
+        return kept[1], block
+
+
+_MATCHES_NOTHING = object()  # a key no session's key equals

@@ -17,6 +17,7 @@ from eventsite import __version__, urls
 from eventsite.model.changes import (
     KIND_LABELS,
     ChangeHistory,
+    SessionState,
     Snapshot,
     history_to_data,
     state_data,
@@ -86,26 +87,36 @@ class SnapshotCache:
         self.reused = 0
         self._texts: dict[str, tuple[tuple[object, ...], str]] = {}
 
+    def replace_session(self, snapshot: Snapshot, session_id: str) -> tuple[bytes, bytes] | None:
+        """(kept text, text now) of one session's part of `snapshot_text(snapshot)`, for a
+        snapshot that differs from the last one in this session's state only."""
+        kept, state = self._texts.get(session_id), snapshot.sessions.get(session_id)
+        if kept is None or state is None:
+            return None
+        made = self._session_text(session_id, state)
+        self._texts[session_id] = made
+        return kept[1].encode(), made[1].encode()
+
+    def _session_text(self, session_id: str, state: SessionState) -> tuple[tuple[object, ...], str]:
+        # equal datetimes in other zones print differently: their text is part of the key
+        key = (state, _iso_or_none(state.start), _iso_or_none(state.end))
+        previous = self._texts.get(session_id)
+        if previous is not None and previous[0] == key:
+            self.reused += 1
+            return previous
+        inner = _SNAPSHOT_INDENT * 2
+        value = json.dumps(state_data(state), ensure_ascii=False, indent=1)
+        text = f"{inner}{json.dumps(session_id, ensure_ascii=False)}: " + value.replace(
+            "\n", "\n" + inner
+        )
+        return key, text
+
     def snapshot_text(self, snapshot: Snapshot) -> bytes:
         """`json.dumps(snapshot schedule, indent=1)` as it appears at depth 1 of the file."""
         if not snapshot.sessions:
             return b"{}"
-        inner = _SNAPSHOT_INDENT * 2
-        made: dict[str, tuple[tuple[object, ...], str]] = {}
         self.reused = 0
-        for session_id, state in snapshot.sessions.items():
-            # equal datetimes in other zones print differently: their text is part of the key
-            key = (state, _iso_or_none(state.start), _iso_or_none(state.end))
-            previous = self._texts.get(session_id)
-            if previous is not None and previous[0] == key:
-                self.reused += 1
-                made[session_id] = previous
-                continue
-            value = json.dumps(state_data(state), ensure_ascii=False, indent=1)
-            text = f"{inner}{json.dumps(session_id, ensure_ascii=False)}: " + value.replace(
-                "\n", "\n" + inner
-            )
-            made[session_id] = (key, text)
+        made = {sid: self._session_text(sid, state) for sid, state in snapshot.sessions.items()}
         self._texts = made
         body = ",\n".join(text for _, text in made.values())
         return f"{{\n{body}\n{_SNAPSHOT_INDENT}}}".encode()

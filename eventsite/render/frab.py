@@ -13,6 +13,7 @@ required session `url` is then the page path relative to `schedule.json` (the si
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -212,6 +213,8 @@ class FrabCache:
         self._pieces: dict[str, _EventPieces] = {}
         self._previous: dict[str, _EventPieces] = {}
         self._by_identity: dict[int, _EventPieces] = {}
+        # `schedule_version`'s lines of the kept schedule's events, while `patch_event` edits it
+        self._version_lines: dict[str, bytes] | None = None
 
     def schedule(self, view: SiteView) -> FrabSchedule:
         """`frab_schedule(view)`, made once per view (both files use it)."""
@@ -220,6 +223,7 @@ class FrabCache:
             self._by_identity = {}
             self._schedule = frab_schedule(view, self)
             self._view = view
+            self._version_lines = None
         return self._schedule
 
     def event(self, view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
@@ -257,6 +261,71 @@ class FrabCache:
         if pieces.json is None or pieces.json[0] != indentation:
             pieces.json = (indentation, _json_event_text(item, indentation))
         return pieces.json[1]
+
+    def patch_event(self, view: SiteView, session: Session) -> list[Splice] | None:
+        """The text changes that make the last files show `session` as it is now, if only its
+        own fields changed since (`eventsite serve`); None when they cannot be worked out.
+
+        The event's numbers come from its kept key; the version (which reads every title) is
+        made again from the kept schedule with the new event in place."""
+        pieces, schedule = self._pieces.get(session.id), self._schedule
+        if pieces is None or pieces.xml is None or pieces.json is None or schedule is None:
+            return None
+        if not isinstance(pieces.key, tuple) or session.start is None:
+            return None
+        _, number, speaker_numbers, acronym, *_ = pieces.key
+        numbering = _Numbering(
+            acronym,
+            {session.id: number},
+            dict(zip((speaker.id for speaker in session.speakers), speaker_numbers, strict=True)),
+        )
+        item = _frab_event(view, session, numbering)
+        if not _swap_event(schedule, pieces.event, item):
+            return None
+        lines = self._version_lines
+        if lines is None:
+            lines = self._version_lines = _version_lines(schedule.days)
+        else:  # the event keeps its place: only its line changes
+            lines[item.guid] = _version_line(item, item.room)
+        count = sum(len(events) for day in schedule.days for events in day.rooms.values())
+        version = _version_of(lines) if len(lines) == count else schedule_version(schedule.days)
+        new = _EventPieces(None, item, _xml_event_text(item))
+        new.json = (pieces.json[0], _json_event_text(item, pieces.json[0]))
+        splices = [
+            (urls.FRAB_XML, pieces.xml, new.xml),
+            (urls.FRAB_JSON, pieces.json[1], new.json[1]),
+        ]
+        if version != schedule.version:
+            splices += [
+                (urls.FRAB_XML, _xml_version(schedule.version), _xml_version(version)),
+                (urls.FRAB_JSON, _json_version(schedule.version), _json_version(version)),
+            ]
+            self._schedule = dataclasses.replace(schedule, version=version)
+        self._pieces[session.id] = new
+        self._by_identity.pop(id(pieces.event), None)
+        self._by_identity[id(item)] = new
+        return splices
+
+
+Splice = tuple[str, bytes, bytes]  # (output path, old text, new text)
+
+
+def _swap_event(schedule: FrabSchedule, old: FrabEvent, new: FrabEvent) -> bool:
+    for day in schedule.days:
+        items = day.rooms.get(old.room)
+        for index, item in enumerate(items or ()):
+            if item is old:
+                items[index] = new  # type: ignore[index]
+                return True
+    return False
+
+
+def _xml_version(version: str) -> bytes:
+    return f"<version>{version}</version>".encode()
+
+
+def _json_version(version: str) -> bytes:
+    return f'"version": "{version}"'.encode()
 
 
 def _xml_document(
@@ -481,9 +550,26 @@ def schedule_version(days: list[FrabDay]) -> str:
     for day in days:
         for room, events in day.rooms.items():
             for item in events:
-                line = f"{item.guid}|{_iso(item.start)}|{item.duration}|{room}|{item.title}\n"
-                digest.update(line.encode("utf-8"))
+                digest.update(_version_line(item, room))
     return digest.hexdigest()[:12]
+
+
+def _version_lines(days: list[FrabDay]) -> dict[str, bytes]:
+    """What `schedule_version` digests of each event, by its guid (one per session), in order."""
+    return {
+        item.guid: _version_line(item, room)
+        for day in days
+        for room, events in day.rooms.items()
+        for item in events
+    }
+
+
+def _version_line(item: FrabEvent, room: str) -> bytes:
+    return f"{item.guid}|{_iso(item.start)}|{item.duration}|{room}|{item.title}\n".encode()
+
+
+def _version_of(lines: dict[str, bytes]) -> str:
+    return hashlib.sha1(b"".join(lines.values())).hexdigest()[:12]
 
 
 # --- small value helpers ----------------------------------------------------------------------

@@ -59,16 +59,27 @@ def session_words(session: Session) -> str:
     return " ".join(distinct_words(texts))
 
 
+def _entry_text(session_id: str, words: str) -> bytes:
+    """One entry of `search_index`'s object as it writes it."""
+    return _payload({session_id: words})[1:-1].encode()
+
+
+def _payload(entries: dict[str, str]) -> str:
+    payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    # a script body must not close its own element or open a comment
+    return payload.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+_MATCHES_NOTHING = object()  # a key no session's key equals
+
+
 def search_index(sessions: Iterable[Session], cache: SearchCache | None = None) -> bytes:
     """`search-index.js`: session id -> words, assigned to `window.eventsiteSearch`."""
     if cache is None:
         entries = {session.id: session_words(session) for session in sessions}
     else:
         entries = cache.words_of(sessions)
-    payload = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
-    # a script body must not close its own element or open a comment
-    payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
-    return f"window.{GLOBAL_NAME}={payload};\n".encode()
+    return f"window.{GLOBAL_NAME}={_payload(entries)};\n".encode()
 
 
 class SearchCache:
@@ -81,6 +92,17 @@ class SearchCache:
         self.session_key = session_key
         self.reused = 0
         self._words: dict[str, tuple[object, str]] = {}
+
+    def replace_words(self, session: Session) -> tuple[bytes, bytes] | None:
+        """(kept entry, entry now) of `search_index`'s text for a session changed in place,
+        keeping the new words (under a key that matches no session)."""
+        kept = self._words.get(session.id)
+        if kept is None:
+            return None
+        words = session_words(session)
+        self._words[session.id] = (_MATCHES_NOTHING, words)
+        old, new = (_entry_text(session.id, text) for text in (kept[1], words))
+        return old, new
 
     def words_of(self, sessions: Iterable[Session]) -> dict[str, str]:
         made: dict[str, tuple[object, str]] = {}

@@ -279,6 +279,22 @@ class TrackingRenderer(HtmlRenderer):
                         carried += 1
         return carried
 
+    def drop_fragments(self, changed: set[DepKey]) -> int:
+        """Forget the fragment markup that read one of the `changed` inputs (an entity patched
+        in place keeps its identity, so the entries' keys stay valid); returns how many."""
+        dropped = 0
+        for extension in self._fragment_extensions():
+            entries = extension.entries()
+            stale = [key for key, entry in entries.items() if not entry[1].isdisjoint(changed)]
+            for key in stale:
+                del entries[key]
+            dropped += len(stale)
+        return dropped
+
+    def clear_fragments(self) -> None:
+        for extension in self._fragment_extensions():
+            extension.entries().clear()
+
     def _fragment_extensions(self) -> list[FragmentExtension]:
         found = self.env.extensions.values()
         return [x for x in found if isinstance(x, FragmentExtension)]
@@ -409,20 +425,42 @@ class EntityFields:
             if after == before:
                 fields[key] = before
                 continue
-            changed.add(key)
-            entity = old.entities[key]
-            cls = type(entity)
-            names = _field_names(cls)
             now = self.entities.get(key) if after is not None else None
-            for name in own_properties(cls):  # only a changed entity's: compare the values
-                if now is None or encode(getattr(entity, name)) != encode(getattr(now, name)):
-                    changed.add((*key, name))
-            if after is None or after[0] != before[0]:
-                changed.update((*key, name) for name in names)
-            else:
-                pairs = zip(names, before[1:], after[1:], strict=True)
-                changed.update((*key, name) for name, a, b in pairs if a != b)
+            changed |= _changed_keys(key, old.entities[key], before, now, after)
         return changed
+
+    def refresh(self, key: DepKey, before: object) -> set[DepKey]:
+        """Describe the entity `key` again after it was changed in place; `before` is a copy
+        taken before the change. Returns the covered keys whose value changed."""
+        old_fields = self.fields[key]
+        now = self.entities[key]
+        after = self.fields[key] = encode_fields(now)
+        if after == old_fields:
+            self.fields[key] = old_fields
+            return set()
+        return _changed_keys(key, before, old_fields, now, after)
+
+
+def _changed_keys(
+    key: DepKey,
+    entity: object,
+    before: tuple[object, ...],
+    now: object | None,
+    after: tuple[object, ...] | None,
+) -> set[DepKey]:
+    """The keys of one entity that differ between two versions (`now` None: it is gone)."""
+    changed: set[DepKey] = {key}
+    cls = type(entity)
+    names = _field_names(cls)
+    for name in own_properties(cls):  # only a changed entity's: compare the values
+        if now is None or encode(getattr(entity, name)) != encode(getattr(now, name)):
+            changed.add((*key, name))
+    if after is None or after[0] != before[0]:
+        changed.update((*key, name) for name in names)
+    else:
+        pairs = zip(names, before[1:], after[1:], strict=True)
+        changed.update((*key, name) for name, a, b in pairs if a != b)
+    return changed
 
 
 class TemplateDigests:
