@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import marshal
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -169,11 +170,12 @@ class SiteAudit:
     """
 
     def __init__(self, documents: Mapping[str, Any], publish: frozenset[str]) -> None:
-        self.documents = documents
         self.publish = publish
         self.index = index_input(documents)
         if publish:  # published fields will be found: index them once, before any fork
             self.index.full  # noqa: B018
+        self.documents = StoredDocuments(documents)
+        self.index.documents = self.documents  # a full index made later decodes them again
         self.runs = _NumberRuns(self.index.private_numbers, lambda: self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)
         self.state = AuditState()
@@ -526,13 +528,18 @@ def _raw_copies(path: str, text: str | None, documents: Mapping[str, Any]) -> It
         return
     if text is None or not path.endswith(".json"):
         return
-    if not any(_could_be_copy(text, content) for content in documents.values()):
+    stored = documents if isinstance(documents, StoredDocuments) else None
+    outlines = stored.outlines() if stored is not None else documents.values()
+    if not any(_could_be_copy(text, outline) for outline in outlines):
         return  # not worth parsing: a site's schedule export is as big as the input
     try:
+        if stored is not None and not stored.may_hold(_text_shape(text)):
+            return
         value = json.loads(text)
     except ValueError:
         return
-    for document, content in documents.items():
+    same_shape = stored.shaped_like(value) if stored is not None else documents.items()
+    for document, content in same_shape:
         if content is not None and value == content:
             yield Finding(path, "copy of the input", repr(document), (Source(document, "*"),))
 
@@ -560,6 +567,85 @@ def _could_be_copy(text: str, content: Any) -> bool:
     except ValueError:
         return True
     return key in content
+
+
+class StoredDocuments(Mapping[str, Any]):
+    """The input documents kept for the copy check, each marshalled into one bytes object and
+    decoded again only for an output of the same shape (equal values have the same type and
+    length), so the build can let the parsed JSON go once the input is indexed (10,000
+    sessions: 55 MB of objects, which the forked render workers would share and partly copy)."""
+
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self._packed = {name: (_shape(value), _pack(value)) for name, value in documents.items()}
+        self._outlines = [_outline(value) for value in documents.values()]
+
+    def __getitem__(self, name: str) -> Any:
+        return _unpack(self._packed[name][1])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def outlines(self) -> list[Any]:
+        """Each document as `_could_be_copy` needs it: an object's keys, an empty array for an
+        array, a plain value as it is."""
+        return self._outlines
+
+    def may_hold(self, shape: tuple[str, int] | None) -> bool:
+        """Whether any document may equal a value of this shape."""
+        return any(known is None or known == shape for known, _ in self._packed.values())
+
+    def shaped_like(self, value: Any) -> Iterator[tuple[str, Any]]:
+        """The documents that may equal `value`, decoded."""
+        shape = _shape(value)
+        for name, (known, packed) in self._packed.items():
+            if known is None or known == shape:
+                yield name, _unpack(packed)
+
+
+def _outline(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict.fromkeys(value)
+    return [] if isinstance(value, list) else value
+
+
+def _shape(value: Any) -> tuple[str, int] | None:
+    """What equal JSON containers share; None for anything else (always compared)."""
+    if isinstance(value, dict):
+        return "dict", len(value)
+    if isinstance(value, list):
+        return "list", len(value)
+    return None
+
+
+def _text_shape(text: str) -> tuple[str, int] | None:
+    """`_shape` of the JSON value in `text`, parsed without keeping its objects (each becomes
+    its number of distinct keys): a schedule export of 20 MB would take five times that as
+    objects, only to be found unlike every input document."""
+    value = json.loads(text, object_pairs_hook=_key_count)
+    first = text.lstrip(" \t\n\r")[:1]
+    if first == "{":
+        return "dict", value
+    if first == "[":
+        return "list", len(value)
+    return None
+
+
+def _key_count(pairs: list[tuple[str, Any]]) -> int:
+    return len({key for key, _ in pairs})  # a repeated key is one key of the dict
+
+
+def _pack(value: Any) -> bytes | tuple[Any]:
+    try:
+        return marshal.dumps(value)
+    except ValueError:  # not plain JSON data: kept as it is
+        return (value,)
+
+
+def _unpack(packed: bytes | tuple[Any]) -> Any:
+    return packed[0] if isinstance(packed, tuple) else marshal.loads(packed)
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:

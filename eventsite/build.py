@@ -138,6 +138,8 @@ def build(options: BuildOptions) -> BuildReport:
             privacy_audit = None  # the link check's path audits the whole site at once
             if not options.check_links:
                 privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
+                # the audit keeps them compact: the parsed JSON need not outlive the load
+                raw.documents = {}
         watch.lap("plan+media")
         fail_if_strict(issues, options.strict)
         if options.check_links:  # the link check needs every file at once, before writing
@@ -285,7 +287,11 @@ def other_files(
 def other_file_parts(
     view: SiteView, pages: list[PageSpec], cache: FormatCache | None = None
 ) -> list[Callable[[], Files]]:
-    """`other_files` in parts, biggest first: each can be made, written and let go on its own."""
+    """`other_files` in parts, biggest first: each can be made, written and let go on its own.
+
+    The frab schedules come before the calendars: made after them, their transient memory
+    would come on top of what the calendars' audit keeps (10,000 sessions: peak 345 -> 313 MiB).
+    """
     from eventsite.render import changes, frab, ical, search, sitemap
 
     def sitemap_file() -> dict[str, bytes]:
@@ -293,17 +299,17 @@ def other_file_parts(
         return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
 
     frab_cache = cache.frab if cache else None
-    schedules: list[Callable[[], dict[str, bytes]]] = (
+    schedules: list[Callable[[], Files]] = (
         [
             lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
             lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
         ]
         if frab_cache
-        else [lambda: frab.frab_files(view)]  # one schedule description for both formats
+        else [lambda: frab.frab_items(view)]  # one schedule description for both formats
     )
     return [
-        lambda: cache.calendar_files(view) if cache else ical.calendar_items(view),
         *schedules,
+        lambda: cache.calendar_files(view) if cache else ical.calendar_items(view),
         lambda: {
             urls.SEARCH_INDEX: search.search_index(
                 view.graph.sessions, cache.search if cache else None

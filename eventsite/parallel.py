@@ -60,14 +60,14 @@ def render_pages(
     `site_audit` scans each file in the process that made it, while it is still in memory;
     the workers hand their findings back with the list of what they wrote.
 
-    The work is cut into tasks: the other files first (a task per part), then chunks of
-    pages. The task numbers wait in a pipe that every process reads from, four bytes at a
+    The work is cut into tasks: the other files first (see `other_file_chains`), then chunks
+    of pages. The task numbers wait in a pipe that every process reads from, four bytes at a
     time (reads that small are atomic), so whoever is free takes the next task.
     """
     out = SiteOutput(writer, site_audit)
     tasks: list[Callable[[], None]] = []
-    for make in other_files:
-        tasks.append(lambda make=make: write_all(make(), out))  # type: ignore[misc]
+    for chain in other_file_chains(other_files, jobs):
+        tasks.append(lambda chain=chain: _write_each(chain, out))  # type: ignore[misc]
     if jobs <= 1 or len(pages) < 2:
         with (progress or Progress()).task("pages", len(pages)) as bar:
             _render_share(renderer, pages, out, bar)
@@ -84,6 +84,7 @@ def render_pages(
         chunk = rest[start : start + size]
         tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
+    release_free_memory()
     workers = [_fork(lambda: queue.run(tasks), out) for _ in range(jobs - 1)]
     queue.close_writing()
     bar = (progress or Progress()).task("pages", len(pages))
@@ -150,6 +151,23 @@ class _TaskQueue:
         os.close(self.read_end)
 
 
+def other_file_chains(
+    parts: Sequence[Callable[[], Files]], jobs: int
+) -> list[list[Callable[[], Files]]]:
+    """The other files' parts dealt into one chain per two processes, each chain made part
+    after part by one process: the whole-schedule files are the largest transient memory of a
+    build (10,000 sessions: about 100 MB each for the calendars and the frab schedules, with
+    their audit), and two processes making them at once would hold both; the other processes
+    render pages meanwhile."""
+    count = max(1, jobs // 2)
+    return [list(parts[start::count]) for start in range(min(count, len(parts)))]
+
+
+def _write_each(parts: Sequence[Callable[[], Files]], out: SiteOutput) -> None:
+    for make in parts:
+        write_all(make(), out)
+
+
 def write_all(files: Files, out: SiteOutput) -> None:
     """Write `files` (a dict in path order, or pairs as made), letting each go once written."""
     if not isinstance(files, dict):
@@ -178,6 +196,23 @@ def _first_of_each_template(
         (rest if page.template in seen else first).append(page)
         seen.add(page.template)
     return first, rest
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc only; elsewhere nothing).
+
+    Freed memory the heap keeps (the parsed export, media bytes already written: 10,000
+    sessions, about 70 MB) would be shared with a forked worker and then reused, and so copied,
+    by both processes; given back, each process takes fresh pages only for what it needs."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _fork(work: Callable[[], None], out: SiteOutput) -> tuple[int, int]:

@@ -191,20 +191,26 @@ def test_a_copy_of_the_input_is_always_parsed(text: str, content: object) -> Non
     for candidate in (content, value, {**value, "id": 1} if isinstance(value, dict) else [value]):
         if value == candidate:
             assert audit._could_be_copy(text, candidate), (text, candidate)
+            # the outline a build keeps of each input document decides the same way
+            (outline,) = audit.StoredDocuments({"d": candidate}).outlines()
+            assert audit._could_be_copy(text, outline), (text, candidate)
 
 
 def test_copies_with_escaped_and_repeated_keys_are_found() -> None:
     event = {"name": "E", "email": "org@example.org"}
     documents = {"event": event, "sessions": [{"id": 1}]}
+    stored = audit.StoredDocuments(documents)
     for text in [
         '{"n\\u0061me": "E", "email": "org@example.org"}',
         ' {"email": 1, "name": "E", "email": "org@example.org"}',
         '\n[{"id": 1}]',
     ]:
-        assert [f.kind for f in audit._raw_copies("x.json", text, documents)] == [
-            "copy of the input"
-        ], text
-    assert not list(audit._raw_copies("x.json", '{"schedule": {"name": "E"}}', documents))
+        for kept in (documents, stored):
+            assert [f.kind for f in audit._raw_copies("x.json", text, kept)] == [
+                "copy of the input"
+            ], text
+    for kept in (documents, stored):
+        assert not list(audit._raw_copies("x.json", '{"schedule": {"name": "E"}}', kept))
 
 
 _CALENDAR_TEXT = st.lists(

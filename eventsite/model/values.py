@@ -33,12 +33,19 @@ def _key_styles(name: str) -> tuple[str, ...]:
 def text(value: Any) -> str:
     """A display string: strings stripped, numbers written out, anything else empty."""
     if isinstance(value, str):
-        return _repair(value.strip()) if _MOJIBAKE.search(value) else value.strip()
+        return _repair(value.strip()) if _MOJIBAKE.search(value) else own(value.strip())
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, int | float):
         return _number(value)
     return ""
+
+
+def own(value: str) -> str:
+    """A new string equal to `value`, not the parsed document's own object: a model that kept
+    the parser's strings would keep the memory pages of the whole parsed JSON alive (and
+    forked render workers would copy those pages as they read the strings)."""
+    return "".join((value, ""))
 
 
 def ident(value: Any) -> str | None:
@@ -53,7 +60,7 @@ def ident(value: Any) -> str | None:
         value = value.strip()
         if re.fullmatch(r"[+-]?\d+", value):
             return str(int(value))
-        return value or None
+        return own(value) or None
     return None
 
 

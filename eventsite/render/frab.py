@@ -19,7 +19,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -163,11 +163,14 @@ def _spliced_json(schedule: FrabSchedule, event_text: Callable[[FrabEvent, str],
 
 def frab_files(view: SiteView) -> dict[str, bytes]:
     """Both formats from one schedule description, which a clean build then makes once."""
+    return dict(frab_items(view))
+
+
+def frab_items(view: SiteView) -> Iterator[tuple[str, bytes]]:
+    """`frab_files` one at a time: the XML can be written and let go before the JSON is made."""
     schedule = frab_schedule(view)
-    return {
-        urls.FRAB_XML: _spliced_xml(view, schedule, _xml_event_text),
-        urls.FRAB_JSON: _spliced_json(schedule, _json_event_text),
-    }
+    yield urls.FRAB_XML, _spliced_xml(view, schedule, _xml_event_text)
+    yield urls.FRAB_JSON, _spliced_json(schedule, _json_event_text)
 
 
 def _whole_xml(view: SiteView, schedule: FrabSchedule) -> bytes:
