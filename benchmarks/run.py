@@ -60,11 +60,16 @@ sessions, before each change. In order of effect:
   hard-linked into the site; a clean build whose bytes were made before links instead of
   creating (FOSSASIASummit2016: kernel time 1.08 s → 0.2 s). Objects are compared byte for byte
   before reuse, never changed in place, and removed when no site links them.
-- **Privacy audit** (0.9 s of a 2 s build): e-mail search from each `@`, number runs from
-  their digit core and once per distinct run, private phone numbers by digit windows against a
-  set, private texts only in files holding one of their words; and it streams: each file is
-  scanned as it is made, in the process that made it, so the site is never read back into
-  memory (0.79 → 0.16 s CPU; 10,000 sessions: largest process 1,036 → 386 MiB).
+- **Privacy audit** (0.9 s of a 2 s build at first): e-mail search from each `@`, private
+  texts only in files holding one of their words; it streams: each file is scanned as it is
+  made, in the process that made it, so the site is never read back (0.79 → 0.16 s CPU;
+  10,000 sessions: largest process 1,036 → 386 MiB). Then, at 10,000 sessions: number runs
+  found through a one-byte-per-character map of the text (`bytes.translate` and a regex over a
+  literal alphabet instead of `\\d` over 350 MB), each window judged once; only private fields
+  indexed before the fork (the full index of every address is made on the first finding);
+  each VEVENT scanned once, not once per calendar holding it; an output JSON file parsed only
+  when it can be a copy of an input document (index 0.6–1.1 → 0.2 s serial, scan 3.5–5.3 →
+  1.5–2.0 s CPU; same findings, checked on ~1,000 planted leaks and by property tests).
 - **Page rendering** (Jinja): a `{% fragment %}` tag renders repeated markup (session list
   items, speaker cards, header, footer) once per distinct input and records its inputs for
   `serve`; one reused nh3 cleaner and Markdown converter; a rich-text cache large enough for
@@ -76,31 +81,50 @@ sessions, before each change. In order of effect:
 - **Media**: images already resized are taken from the cache on the main thread (the thread
   pool was slower than one thread for them: GIL contention; 4,000 photos 3.4 → 1.0 s); a
   use's smaller variants are resized from its largest and the format is chosen once at 1x
-  (resizing −23 % CPU); Pillow is imported only when an image must be decoded.
+  (resizing −23 % CPU); Pillow is imported only when an image must be decoded. Cold builds:
+  one cache file per resized image (not one per variant plus a JSON file), JPEG/PNG fully
+  encoded only when WebP is not clearly smaller than a quick encoding of it (same output on
+  all 1,739 real-export images), one resizing thread per core, images handed to the pool as
+  they are read, templates compiled on a thread meanwhile (FOSSASIASummit2016 cold CPU
+  4.30 → 3.71 s median).
 - **Other files**: calendars, frab XML/JSON, search index, sitemap and change history are
-  separate tasks for the two processes; one frab schedule description for both formats;
-  calendar lines folded by bytes, not characters.
-- **`serve` edits**: changed entities are found by comparing their fields with the last
-  build's (not by digesting 150,000 recorded inputs); whole-schedule files are spliced from
-  per-session pieces kept while a session is unchanged; unchanged image files are not read
-  again; debounce 250 → 30 ms.
+  tasks shared by the two processes; frab events are written as text of their fixed shape
+  (same bytes as ElementTree and `json.dumps`, tests compare; 2.0 → 1.2 s at 10,000 sessions);
+  calendar TEXT escaped with `str.replace`, calendars made and written one at a time.
+- **Memory** at 10,000 sessions (peak PSS of both processes ~525 → ~407 MiB in the
+  session's own measurements): the parsed export is let go once the audit has indexed it (the
+  model owns its strings; the audit keeps input documents marshalled); the C heap's free pages
+  are handed back before the fork (`malloc_trim`; PSS at the fork 238 → 168 MiB); the
+  whole-schedule files are made one after another in one process, so their transient memory
+  does not pile up in both; the cyclic collector is paused while loading and what was made is
+  frozen before the fork.
+- **`serve` edits**: a save re-parses only the changed files, and in a big JSON array only
+  the items whose bytes changed; unchanged records keep their normalised, redacted entities;
+  fragment markup is kept between rebuilds while its recorded inputs are unchanged. An edit of
+  some sessions' own fields (title, abstracts, links, …) patches them in place: no reload, no
+  new graph or view, only pages that read what changed are rendered, and the calendars, frab
+  files, search index and `changes.json` are spliced; browsers reload from memory before the
+  files are written (the figure here includes the writes). Any other edit takes the whole
+  incremental path.
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
 
 Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build spends
-about 0.2 s before `build()` starts (interpreter 0.04 s, imports of eventsite, Jinja, Markdown,
-nh3 and the standard library about 0.12 s), then ~0.05 s loading, ~0.1 s on media and view,
-~0.45 s of CPU rendering and auditing on two processes; the 0.25 s target would need the
-render and audit work of a whole site in well under 0.1 s of Python, i.e. a persistent
-render cache keyed by each page's recorded inputs (the `serve` engine's records, kept on disk
-between processes), which is not built. A cold build adds Pillow resizing of 182 photos into
-4 variants each (~2 s of CPU). At 10,000 sessions the CPU goes to page rendering (~5.5 s),
-calendars and schedule exports (~5 s), the audit scan of 300 MB of output (~4 s), loading
-(~1.3 s), media (~1 s) and linking 43,000 files; peak memory is the parsed export and view
-held by both processes (~200 MB each before the fork) plus the schedule exports while they
-are made. The one-session edit in `serve` re-loads and re-normalises the whole export and
-re-renders the schedule, day, track and room pages that list the session.
+about 0.25 s outside `build()` (interpreter 0.04 s, imports of eventsite, Jinja, Markdown, nh3
+and the standard library ~0.15 s, writing the report and exiting), then ~0.05 s loading,
+~0.08 s on media and view, ~0.35 s rendering, auditing and linking on two processes (720 pages
+at ~300 µs, 1,963 files). The 0.25 s target would need a whole site's render and audit in
+well under 0.1 s of Python, i.e. a render cache kept on disk between processes and keyed by
+each page's recorded inputs, which is not built. A cold build adds Pillow work for 182 photos
+into 4 variants each (~2.2 s CPU: WebP encoding ~1 s, Lanczos resizing ~0.7 s, decoding
+~0.2 s), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000 sessions the
+CPU goes to page rendering (~6 s for 17,600 pages), the audit scan (~2 s), calendars and
+schedule exports (~2 s), loading (~1.1 s serial), media and view (~1.6 s serial) and linking
+43,000 files; about 3 s of serial work before the fork keeps the wall time above half the CPU
+time. A one-session edit in `serve` at 10,000 sessions still renders the schedule and day pages
+that list the session whole (~0.13 s) and scans and splices 75 MB of whole-schedule files.
+A patched session in FOSSASIASummit2016 meets its target.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
