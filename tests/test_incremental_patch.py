@@ -76,6 +76,21 @@ def test_in_place_edits_match_clean_builds(
         assert_same_as_clean(rebuilder, tmp_path)
 
 
+def test_the_same_session_edited_again_and_again_stays_in_place(
+    served: tuple[Export, Rebuilder], tmp_path: Path
+) -> None:
+    """An editor saves one session many times: each save after a patched one is patched too."""
+    export, rebuilder = served
+    for round_ in range(3):
+        for change in (
+            _set(0, title=f"Draft title {round_}"),
+            _set(0, **{"long-abstract": f"Abstract, draft {round_}"}),
+        ):
+            stats = rebuilder.rebuild([export.edit("sessions", change)])
+            assert stats.patched, (round_, change)
+            assert_same_as_clean(rebuilder, tmp_path)
+
+
 def test_a_retitle_that_changes_the_schedule_order_takes_the_whole_path(
     served: tuple[Export, Rebuilder], tmp_path: Path
 ) -> None:
@@ -85,9 +100,12 @@ def test_a_retitle_that_changes_the_schedule_order_takes_the_whole_path(
     rebuilder.rebuild([export.edit("sessions", _set(1, title="Mmm", **same_slot))])
     assert_same_as_clean(rebuilder, tmp_path)
     stats = rebuilder.rebuild([export.edit("sessions", _set(1, title="Mmn"))])
-    assert stats.patched  # still after the first session's title
+    assert stats.patched  # still before the first session's title in that room and slot
     assert_same_as_clean(rebuilder, tmp_path)
     stats = rebuilder.rebuild([export.edit("sessions", _set(1, title="\x01 before"))])
+    assert stats.patched  # before it still
+    assert_same_as_clean(rebuilder, tmp_path)
+    stats = rebuilder.rebuild([export.edit("sessions", _set(1, title="Zzz after"))])
     assert not stats.patched
     assert_same_as_clean(rebuilder, tmp_path)
 

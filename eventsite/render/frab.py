@@ -190,6 +190,9 @@ _JSON_SLOT = "\x00eventsite-slot\x00"
 _JSON_SLOT_TEXT = json.dumps(_JSON_SLOT)
 
 
+_PATCHED = object()  # the session key of pieces made by `patch_event`
+
+
 @dataclass(slots=True)
 class _EventPieces:
     key: object
@@ -289,7 +292,9 @@ class FrabCache:
             lines[item.guid] = _version_line(item, item.room)
         count = sum(len(events) for day in schedule.days for events in day.rooms.values())
         version = _version_of(lines) if len(lines) == count else schedule_version(schedule.days)
-        new = _EventPieces(None, item, _xml_event_text(item))
+        # its numbers stay for the next patch; a whole build remakes it (no session's key is
+        # `_PATCHED`)
+        new = _EventPieces((_PATCHED, *pieces.key[1:]), item, _xml_event_text(item))
         new.json = (pieces.json[0], _json_event_text(item, pieces.json[0]))
         splices = [
             (urls.FRAB_XML, pieces.xml, new.xml),
