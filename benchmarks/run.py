@@ -46,6 +46,7 @@ STRETCH = 50_000
 STRETCH_DATA_MB = 256
 SEED = 1
 SAMPLE_SECONDS = 0.004
+SETTLE_SECONDS = 3.0  # after deleting a large tree: the kernel finishes freeing it
 PSS_EVERY = 10  # samples
 
 NOTES = """## What was profiled, and what changed
@@ -185,6 +186,7 @@ def main() -> None:
     _compile_bytecode()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    _clear_leftovers(work)
     sizes = [s for s in SIZES if not (args.quick and s > 2_000)]
     if args.stretch:
         sizes.append(STRETCH)
@@ -213,6 +215,22 @@ def main() -> None:
     report = _markdown(results, startup, args, failures)
     args.out.write_text(report, encoding="utf-8")
     print(report)
+
+
+LEFTOVERS = ("site", "serve-site", "edited-export", "cache", ".eventsite-cache")
+
+
+def _clear_leftovers(work: Path) -> None:
+    """Remove the sites and caches of an earlier run (a 50,000-session site is 200,000 files)
+    and let the disk settle, so deleting them is not timed with the first builds."""
+    for name in LEFTOVERS:
+        shutil.rmtree(work / name, ignore_errors=True)
+    _settle()
+
+
+def _settle() -> None:
+    os.sync()
+    time.sleep(SETTLE_SECONDS)
 
 
 def _compile_bytecode() -> None:
@@ -398,6 +416,7 @@ def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
     shutil.copytree(export, copy)
     engine = rebuilder(copy, work / "serve-site")
     engine.build_all()
+    _settle()  # the build just replaced a site: let the disk catch up before timing edits
     sessions_file = copy / "sessions"
     original = sessions_file.read_text(encoding="utf-8")
     for run in range(runs):
@@ -406,6 +425,10 @@ def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
         started = time.perf_counter()
         engine.rebuild([sessions_file])
         timing.seconds.append(time.perf_counter() - started)
+    del engine
+    for name in ("serve-site", "edited-export"):  # not left for the next export's builds
+        shutil.rmtree(work / name, ignore_errors=True)
+    _settle()
     return ""
 
 
