@@ -279,8 +279,7 @@ def other_files(
     """
     files: dict[str, bytes] = {}
     for part in other_file_parts(view, pages, cache):
-        made = part()
-        files.update(made.items() if isinstance(made, dict) else made)
+        files.update(part())  # a dict or (path, bytes) pairs
     return files
 
 
