@@ -173,6 +173,7 @@ def write_all(files: Files, out: SiteOutput) -> None:
     if not isinstance(files, dict):
         for path, data in files:  # made one at a time: each is let go once written
             out.write(path, data)
+            del data  # not held while the next one is made
         return
     for path in sorted(files):
         out.write(path, files.pop(path))  # the written file's bytes are not needed any more
