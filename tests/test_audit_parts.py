@@ -14,7 +14,7 @@ from eventsite import audit
 
 # what lines of HTML, XML and JSON hold, and the escapes that hide addresses and numbers
 _PIECES = [
-    *"ab.Z_-+%@ 0123456789()/:;,é٣\\\t<>\"{}[]",
+    *'ab.Z_-+%@ 0123456789()/:;,é٣\\\t<>"{}[]',
     "\n",
     "\r\n",
     "\n\n",
