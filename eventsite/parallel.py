@@ -167,6 +167,7 @@ def other_file_chains(
 def _write_each(parts: Sequence[Callable[[], Files]], out: SiteOutput) -> None:
     for make in parts:
         write_all(make(), out)
+        release_free_memory()  # the heap's free pages from a whole-schedule file's making
 
 
 def write_all(files: Files, out: SiteOutput) -> None:
