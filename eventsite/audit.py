@@ -12,11 +12,14 @@ documents must not be copied into the site either.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
 import marshal
 import re
 import string
+import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -179,7 +182,9 @@ class SiteAudit:
         self.runs = _NumberRuns(self.index.private_numbers, lambda: self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)
         self.state = AuditState()
-        self.calendar_pieces: dict[str, _PieceHits] = {}
+        # by a hash of the piece's bytes: the VEVENTs' own text would be kept otherwise
+        # (10,000 sessions: 17 MB, twice that as text)
+        self.calendar_pieces: dict[bytes, _PieceHits] = {}
 
     @classmethod
     def of(
@@ -194,6 +199,9 @@ class SiteAudit:
         """Look for private data in one output file."""
         if path.endswith(".ics") and reads_contents(path):
             self._scan_calendar(path, data)
+            return
+        if len(data) > _PART_BYTES and reads_contents(path):
+            self._scan_in_parts(path, data)
             return
         text = _scannable(path, data)
         found = list(_raw_copies(path, text, self.documents))
@@ -214,6 +222,28 @@ class SiteAudit:
         if kept:
             self.state.findings[path] = kept
 
+    def _scan_in_parts(self, path: str, data: bytes) -> None:
+        """`scan` of a big file a part at a time, never holding its whole text (10,000
+        sessions: the schedule exports are 20-25 MB, twice that or more as text).
+
+        Parts are cut after line breaks. Undoing escapes and every check but two stay within a
+        line, so the findings are the whole text's, in order (tests compare). The two: a
+        private text's word run, looked for in the whole text when a part holds one of their
+        distinctive words (as `_scan_calendar` does), and a copy of an input document, looked
+        for in the whole text when its start allows one.
+        """
+        found = list(_raw_copies(path, None, self.documents))  # by its name only
+        pieces = []
+        for number, part in enumerate(_text_parts(data)):
+            if number == 0 and not found and _may_copy_input(path, part, self.documents):
+                found = list(_raw_copies(path, _scannable(path, data), self.documents))
+            pieces.append(_text_hits(part, self.runs, self.texts))
+        found.extend(_piece_emails(path, pieces, self.index))
+        found.extend(_piece_phones(path, pieces, self.index))
+        if any(piece.anchors for piece in pieces):
+            self._private_texts(path, _scannable(path, data) or "")
+        self._keep(path, found)
+
     def _scan_calendar(self, path: str, data: bytes) -> None:
         """`scan` of a calendar, whose VEVENTs are each scanned once, not once per calendar.
 
@@ -222,10 +252,10 @@ class SiteAudit:
         texts' word runs stays within a line of the unfolded text, a cut is a line break that
         unfolding keeps, and each piece is unfolded and unescaped on its own exactly as within
         the whole text, so the file's findings are its pieces' findings in order (tests compare
-        this with `scan` of the whole text).
+        this with `scan` of the whole text). The cuts are before ASCII line breaks, which end
+        any broken UTF-8 sequence, so each piece's bytes decode as within the whole.
         """
-        text = data.decode("utf-8", "replace")
-        pieces = [self._calendar_piece(piece) for piece in _calendar_pieces(text)]
+        pieces = [self._calendar_piece(piece) for piece in _calendar_pieces(data)]
         found = list(_raw_copies(path, None, self.documents))  # by its name only
         found.extend(_piece_emails(path, pieces, self.index))
         found.extend(_piece_phones(path, pieces, self.index))
@@ -233,17 +263,23 @@ class SiteAudit:
             self._private_texts(path, _scannable(path, data) or "")
         self._keep(path, found)
 
-    def _calendar_piece(self, piece: str) -> _PieceHits:
-        known = self.calendar_pieces.get(piece)
+    def _calendar_piece(self, piece: memoryview) -> _PieceHits:
+        key = hashlib.blake2b(piece, digest_size=32).digest()
+        known = self.calendar_pieces.get(key)
         if known is None:
             if len(self.calendar_pieces) >= _MAX_KEPT_PIECES:
                 self.calendar_pieces.clear()
-            known = self.calendar_pieces[piece] = _piece_hits(piece, self.runs, self.texts)
+            text = str(piece, "utf-8", "replace")
+            known = self.calendar_pieces[key] = _piece_hits(text, self.runs, self.texts)
         return known
 
     def detach(self) -> None:
         """In a forked worker: keep only what this process scans from now on."""
         self.state = AuditState()
+
+    def ready(self) -> None:
+        """Wait for what is made on a thread (before the build forks)."""
+        self.documents.ready()
 
     def handover(self) -> AuditState:
         return self.state
@@ -432,21 +468,52 @@ def _ics_unescaped(match: re.Match[str]) -> str:
     return _ICS_UNESCAPED[match.group()]
 
 
-_VEVENT_CUT = "\nBEGIN:VEVENT"
-_CALENDAR_END_CUT = "\nEND:VCALENDAR"
+_VEVENT_CUT = b"\nBEGIN:VEVENT"
+_CALENDAR_END_CUT = b"\nEND:VCALENDAR"
 _MAX_KEPT_PIECES = 50_000  # VEVENTs; more are scanned again rather than held
 
 
-def _calendar_pieces(text: str) -> list[str]:
-    """A calendar's text cut before each `BEGIN:VEVENT` line and before its last
+def _calendar_pieces(data: bytes) -> Iterator[memoryview]:
+    """A calendar's bytes cut before each `BEGIN:VEVENT` line and before its last
     `END:VCALENDAR` line, the line breaks left out: a VEVENT is the same piece wherever it is.
-    `"\\n".join` of the pieces is the text."""
-    pieces = text.split(_VEVENT_CUT)
-    pieces[1:] = [_VEVENT_CUT[1:] + piece for piece in pieces[1:]]
-    last, cut, end = pieces[-1].rpartition(_CALENDAR_END_CUT)
-    if cut:
-        pieces[-1:] = [last, _CALENDAR_END_CUT[1:] + end]
-    return pieces
+    `b"\\n".join` of the pieces is the calendar. One at a time, without copying."""
+    view = memoryview(data)
+    start = 0
+    cut = data.find(_VEVENT_CUT)
+    while cut >= 0:
+        yield view[start:cut]
+        start = cut + 1
+        cut = data.find(_VEVENT_CUT, start)
+    end = data.rfind(_CALENDAR_END_CUT, start)  # within the last piece
+    if end >= 0:
+        yield view[start:end]
+        start = end + 1
+    yield view[start:]
+
+
+_PART_BYTES = 1 << 20  # a file bigger than this is scanned in parts of about this size
+
+
+def _text_parts(data: bytes) -> Iterator[str]:
+    """`_scannable` text of a (non-calendar) file in parts cut after line breaks. A line break
+    ends any broken UTF-8 sequence, and no escape spans one, so the parts' texts joined are
+    the whole text."""
+    view = memoryview(data)
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n", start + _PART_BYTES - 1) + 1 or len(data)
+        yield _unescape(str(view[start:cut], "utf-8", "replace"))
+        start = cut
+
+
+def _may_copy_input(path: str, start: str, documents: StoredDocuments) -> bool:
+    """Whether a file whose text begins with `start` may be a copy of an input document,
+    as `_raw_copies` judges it from the text's start; a blank start decides nothing."""
+    if not path.endswith(".json"):
+        return False
+    if _JSON_SPACE.match(start).end() == len(start):  # type: ignore[union-attr]
+        return True
+    return any(_could_be_copy(start, outline) for outline in documents.outlines())
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +526,11 @@ class _PieceHits:
 
 
 def _piece_hits(piece: str, runs: _NumberRuns, texts: _PrivateTexts) -> _PieceHits:
-    text = _unescape(_unfolded(piece))
+    return _text_hits(_unescape(_unfolded(piece)), runs, texts)
+
+
+def _text_hits(text: str, runs: _NumberRuns, texts: _PrivateTexts) -> _PieceHits:
+    """`_PieceHits` of a text whose escapes are undone."""
     emails = tuple(m.group() for m in _email_matches(text) if is_address(m.group()))
     found = tuple(_run_hits(text, runs))
     anchors = bool(texts.by_anchor) and bool(list(texts._anchors_in(text)))
@@ -570,23 +641,49 @@ def _could_be_copy(text: str, content: Any) -> bool:
 
 
 class StoredDocuments(Mapping[str, Any]):
-    """The input documents kept for the copy check, each marshalled into one bytes object and
-    decoded again only for an output of the same shape (equal values have the same type and
-    length), so the build can let the parsed JSON go once the input is indexed (10,000
-    sessions: 55 MB of objects, which the forked render workers would share and partly copy)."""
+    """The input documents kept for the copy check, each marshalled and compressed into one
+    bytes object and decoded again only for an output of the same shape (equal values have
+    the same type and length), so the build can let the parsed JSON go once the input is
+    indexed (10,000 sessions: 55 MB of objects, which the forked render workers would share and
+    partly copy; 27 MB marshalled, 8 MB compressed).
+
+    They are packed on a thread (zlib lets the build go on meanwhile) until `ready()`, which
+    the build calls before it forks, and which decoding a document waits for."""
 
     def __init__(self, documents: Mapping[str, Any]) -> None:
-        self._packed = {name: (_shape(value), _pack(value)) for name, value in documents.items()}
+        self._shapes = {name: _shape(value) for name, value in documents.items()}
         self._outlines = [_outline(value) for value in documents.values()]
+        self._packed: dict[str, bytes | tuple[Any]] = {}
+        self._failure: BaseException | None = None
+        self._packing: threading.Thread | None = threading.Thread(
+            target=self._pack_all, args=(dict(documents),), name="audit-pack", daemon=True
+        )
+        self._packing.start()
+
+    def _pack_all(self, documents: dict[str, Any]) -> None:
+        try:
+            for name in list(documents):
+                self._packed[name] = _pack(documents.pop(name))  # let go once packed
+        except BaseException as exc:  # raised where the documents are needed
+            self._failure = exc
+
+    def ready(self) -> None:
+        """Wait until every document is packed (no thread may run when a process forks)."""
+        if self._packing is not None:
+            self._packing.join()
+            self._packing = None
+        if self._failure is not None:
+            raise self._failure
 
     def __getitem__(self, name: str) -> Any:
-        return _unpack(self._packed[name][1])
+        self.ready()
+        return _unpack(self._packed[name])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._packed)
+        return iter(self._shapes)
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return len(self._shapes)
 
     def outlines(self) -> list[Any]:
         """Each document as `_could_be_copy` needs it: an object's keys, an empty array for an
@@ -595,14 +692,14 @@ class StoredDocuments(Mapping[str, Any]):
 
     def may_hold(self, shape: tuple[str, int] | None) -> bool:
         """Whether any document may equal a value of this shape."""
-        return any(known is None or known == shape for known, _ in self._packed.values())
+        return any(known is None or known == shape for known in self._shapes.values())
 
     def shaped_like(self, value: Any) -> Iterator[tuple[str, Any]]:
         """The documents that may equal `value`, decoded."""
         shape = _shape(value)
-        for name, (known, packed) in self._packed.items():
+        for name, known in self._shapes.items():
             if known is None or known == shape:
-                yield name, _unpack(packed)
+                yield name, self[name]
 
 
 def _outline(value: Any) -> Any:
@@ -639,13 +736,13 @@ def _key_count(pairs: list[tuple[str, Any]]) -> int:
 
 def _pack(value: Any) -> bytes | tuple[Any]:
     try:
-        return marshal.dumps(value)
+        return zlib.compress(marshal.dumps(value), 1)  # the fastest level: 3.5x smaller here
     except ValueError:  # not plain JSON data: kept as it is
         return (value,)
 
 
 def _unpack(packed: bytes | tuple[Any]) -> Any:
-    return packed[0] if isinstance(packed, tuple) else marshal.loads(packed)
+    return packed[0] if isinstance(packed, tuple) else marshal.loads(zlib.decompress(packed))
 
 
 def _emails(path: str, text: str, index: _InputIndex) -> Iterator[Finding]:

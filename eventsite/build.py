@@ -238,6 +238,8 @@ def render_and_write(
         write_all(media_files, out)
         for path, source in _static_copies(theme).items():
             out.copy(path, source)  # read once, for the site and the audit
+        if privacy_audit is not None:
+            privacy_audit.ready()  # packed on a thread meanwhile; no thread may run at a fork
         # the graph and view live until the end: the collector need not walk them on every
         # pass while pages are rendered (10,000 sessions: about 2 s of CPU less), nor touch
         # the pages a forked worker shares with this process

@@ -65,6 +65,7 @@ def render_pages(
     time (reads that small are atomic), so whoever is free takes the next task.
     """
     out = SiteOutput(writer, site_audit)
+    unmap_large_blocks()
     tasks: list[Callable[[], None]] = []
     for chain in other_file_chains(other_files, jobs):
         tasks.append(lambda chain=chain: _write_each(chain, out))  # type: ignore[misc]
@@ -166,6 +167,7 @@ def other_file_chains(
 def _write_each(parts: Sequence[Callable[[], Files]], out: SiteOutput) -> None:
     for make in parts:
         write_all(make(), out)
+        release_free_memory()  # the heap's free pages from a whole-schedule file's making
 
 
 def write_all(files: Files, out: SiteOutput) -> None:
@@ -173,6 +175,7 @@ def write_all(files: Files, out: SiteOutput) -> None:
     if not isinstance(files, dict):
         for path, data in files:  # made one at a time: each is let go once written
             out.write(path, data)
+            del data  # not held while the next one is made
         return
     for path in sorted(files):
         out.write(path, files.pop(path))  # the written file's bytes are not needed any more
@@ -198,21 +201,43 @@ def _first_of_each_template(
     return first, rest
 
 
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """A glibc function, or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return getattr(ctypes.CDLL("libc.so.6"), name)  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc's malloc.h)
+LARGE_BLOCK_BYTES = 1 << 20
+
+
+def unmap_large_blocks() -> None:
+    """Have the C heap map blocks of 1 MiB and more on their own and unmap them when freed.
+
+    glibc raises its mapping threshold up to 32 MiB once a mapped block is freed, so
+    whole-schedule files (10,000 sessions: 17-25 MB) and their text would be taken from the
+    heap, whose freed pages are kept: each process would go on holding its largest file's
+    transient memory long after, on top of what it makes next."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES)
+
+
 def release_free_memory() -> None:
     """Give the C heap's free pages back to the system (glibc only; elsewhere nothing).
 
     Freed memory the heap keeps (the parsed export, media bytes already written: 10,000
     sessions, about 70 MB) would be shared with a forked worker and then reused, and so copied,
     by both processes; given back, each process takes fresh pages only for what it needs."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+    trim = _libc_function("malloc_trim")
+    if trim is not None:
+        trim(0)
 
 
 def _fork(work: Callable[[], None], out: SiteOutput) -> tuple[int, int]:

@@ -7,15 +7,19 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import feedparser
 import pytest
 from conftest import SAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree, html
 from sitecheck import site_files
 
 from eventsite.build import BuildOptions, build
 from eventsite.cli import main
+from eventsite.render import changes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE_URL = "https://example.org/devconf/"
@@ -231,3 +235,21 @@ def test_history_of_another_event_starts_afresh_with_a_warning(tmp_path: Path, c
     assert "previous change history is for another event" in capsys.readouterr().err
     fresh = json.loads((site / "changes.json").read_text(encoding="utf-8"))
     assert fresh["changes"] == [] and fresh["schedule"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON, st.integers(min_value=1, max_value=8))
+def test_changes_json_text_is_json_dumps(data: Any, at_once: int) -> None:
+    """`changes.json` is encoded a few chunks at a time; the bytes are `json.dumps`'s."""
+    with mock.patch.object(changes, "_CHUNKS_AT_ONCE", at_once):
+        made = changes._indented_json(data)
+    assert made == json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")

@@ -91,7 +91,7 @@ class FormatCache:
             kept = self.calendars.replace_event(view, session)
             if kept is None:
                 return None
-            old, new = (block.encode("utf-8") for block in kept)
+            old, new = kept
             owners = (
                 (session.track, urls.track_ical_path),
                 (session.room, urls.room_ical_path),
@@ -148,7 +148,7 @@ def _replace_each_once(text: bytes, changes: list[tuple[bytes, bytes]]) -> bytes
 
 class CalendarCache:
     def __init__(self) -> None:
-        self._events: dict[str, tuple[object, str]] = {}
+        self._events: dict[str, tuple[object, bytes]] = {}  # VEVENTs as UTF-8
         self._calendars: ical.CalendarMemo = {}
         self.reused = 0  # VEVENTs reused by the last call
 
@@ -157,17 +157,17 @@ class CalendarCache:
     ) -> dict[str, bytes]:
         """The same files as `ical.calendar_files(view)`, reusing unchanged VEVENTs."""
         common = (encode_fields(view.event), encode(view.base_url), view.event_key)
-        made: dict[str, tuple[object, str]] = {}
+        made: dict[str, tuple[object, bytes]] = {}
         self.reused = 0
 
-        def render_event(view: SiteView, session: Session, stamp: datetime) -> str:
+        def render_event(view: SiteView, session: Session, stamp: datetime) -> bytes:
             key = (common, encode(stamp), session_key(session))
             previous = self._events.get(session.id)
             if previous is not None and previous[0] == key:
                 self.reused += 1
                 block = previous[1]
             else:
-                block = ical.vevent(view, session, stamp)
+                block = ical.vevent(view, session, stamp).encode("utf-8")
             made[session.id] = (key, block)
             return block
 
@@ -175,12 +175,12 @@ class CalendarCache:
         self._events = made
         return files
 
-    def replace_event(self, view: SiteView, session: Session) -> tuple[str, str] | None:
+    def replace_event(self, view: SiteView, session: Session) -> tuple[bytes, bytes] | None:
         """(kept VEVENT, VEVENT now) of a session changed in place, keeping the new one."""
         kept = self._events.get(session.id)
         if kept is None:
             return None
-        block = ical.vevent(view, session, ical.calendar_stamp(view))
+        block = ical.vevent(view, session, ical.calendar_stamp(view)).encode("utf-8")
         self._events[session.id] = (_MATCHES_NOTHING, block)
         return kept[1], block
 

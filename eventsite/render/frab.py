@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import re
 import unicodedata
@@ -134,7 +135,7 @@ def _spliced_xml(
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # cannot happen: data text is escaped; be exact anyway
         return _whole_xml(view, schedule)
-    return _interleave(parts, [event_text(item) for item in events])
+    return _interleave(parts, map(event_text, events))
 
 
 def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
@@ -154,11 +155,11 @@ def _spliced_json(schedule: FrabSchedule, event_text: Callable[[FrabEvent, str],
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # some text of the data is the slot marker itself
         return _whole_json(schedule)
-    pieces = [
+    pieces = (
         event_text(item, _indentation_before(part))
         for item, part in zip(events, parts[:-1], strict=True)
-    ]
-    return _interleave([part.encode("utf-8") for part in parts], pieces) + b"\n"
+    )
+    return _interleave([part.encode("utf-8") for part in parts], pieces, b"\n")
 
 
 def frab_files(view: SiteView) -> dict[str, bytes]:
@@ -170,7 +171,9 @@ def frab_items(view: SiteView) -> Iterator[tuple[str, bytes]]:
     """`frab_files` one at a time: the XML can be written and let go before the JSON is made."""
     schedule = frab_schedule(view)
     yield urls.FRAB_XML, _spliced_xml(view, schedule, _xml_event_text)
-    yield urls.FRAB_JSON, _spliced_json(schedule, _json_event_text)
+    made = _spliced_json(schedule, _json_event_text)
+    del schedule  # not held while the JSON is written and audited (10,000 sessions: 22 MB)
+    yield urls.FRAB_JSON, made
 
 
 def _whole_xml(view: SiteView, schedule: FrabSchedule) -> bytes:
@@ -371,11 +374,17 @@ def _events_in_order(schedule: FrabSchedule) -> list[FrabEvent]:
     return [item for day in schedule.days for items in day.rooms.values() for item in items]
 
 
-def _interleave(parts: list[bytes], pieces: list[bytes]) -> bytes:
-    joined = [parts[0]]
+def _interleave(parts: list[bytes], pieces: Iterable[bytes], end: bytes = b"") -> bytes:
+    """`parts[0] + pieces[0] + parts[1] + ... + end`, each piece written into one growing buffer
+    as it is made and let go: no list of the pieces beside the document, and no copy of it to
+    add `end` (10,000 sessions: two 20 MB copies fewer)."""
+    document = io.BytesIO()
+    document.write(parts[0])
     for piece, part in zip(pieces, parts[1:], strict=True):
-        joined += (piece, part)
-    return b"".join(joined)
+        document.write(piece)
+        document.write(part)
+    document.write(end)
+    return document.getvalue()  # the buffer itself, not a copy
 
 
 def _indentation_before(text: str) -> str:

@@ -33,12 +33,12 @@ _TEXT_ESCAPES = (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n"))
 
 def calendar_files(
     view: SiteView,
-    render_event: Callable[[SiteView, Session, datetime], str] | None = None,
+    render_event: Callable[[SiteView, Session, datetime], bytes] | None = None,
     kept: CalendarMemo | None = None,
 ) -> dict[str, bytes]:
     """`schedule.ics` plus a calendar per scheduled session and per track and room page.
 
-    `render_event` replaces `vevent` and `kept` holds the calendars of the call before: `eventsite
+    `render_event` replaces `vevent` (UTF-8 encoded) and `kept` holds the calendars of the call before: `eventsite
     serve` reuses the VEVENTs of unchanged sessions and the calendars made of the same ones.
     """
     return dict(calendar_items(view, render_event, kept))
@@ -46,15 +46,17 @@ def calendar_files(
 
 def calendar_items(
     view: SiteView,
-    render_event: Callable[[SiteView, Session, datetime], str] | None = None,
+    render_event: Callable[[SiteView, Session, datetime], bytes] | None = None,
     kept: CalendarMemo | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """The files of `calendar_files` one at a time, so that each can be written and let go
     before the next is made (10,000 sessions: 70 MB of calendars)."""
     stamp = calendar_stamp(view)
     sessions = scheduled_sessions(view)
-    # each VEVENT is rendered once and shared by every calendar that lists the session
-    render_event = render_event or vevent
+    # each VEVENT is rendered once and shared by every calendar that lists the session; as
+    # UTF-8, which calendars are joined from: no whole calendar as text, then encoded (10,000
+    # sessions: the schedule's is 17 MB, 34 MB as text, and the VEVENTs as text as much again)
+    render_event = render_event or _encoded_vevent
     events = {session.id: render_event(view, session, stamp) for session in sessions}
 
     header = _HeaderMaker(view)
@@ -65,11 +67,11 @@ def calendar_items(
         blocks = [events[s.id] for s in members if s.id in events]  # unscheduled: none
         title = f"{name} · {view.event.name}" if name else view.event.name
         if kept is None:
-            return (header(title) + "".join(blocks) + "END:VCALENDAR" + CRLF).encode("utf-8")
+            return _calendar_bytes(header(title), blocks)
         key = (header.fixed, title, *blocks)  # unchanged blocks are the same objects: cheap
         found = kept.get(key)
         if found is None:
-            found = (header(title) + "".join(blocks) + "END:VCALENDAR" + CRLF).encode("utf-8")
+            found = _calendar_bytes(header(title), blocks)
         made[key] = found
         return found
 
@@ -85,7 +87,12 @@ def calendar_items(
         kept.update(made)
 
 
-CalendarMemo = dict[tuple[str, ...], bytes]  # header, title and VEVENTs -> calendar
+CalendarMemo = dict[tuple[str | bytes, ...], bytes]  # header, title and VEVENTs -> calendar
+_CALENDAR_END = ("END:VCALENDAR" + CRLF).encode()
+
+
+def _calendar_bytes(header: str, blocks: list[bytes]) -> bytes:
+    return b"".join([header.encode("utf-8"), *blocks, _CALENDAR_END])
 
 
 def scheduled_sessions(view: SiteView) -> list[Session]:
@@ -101,9 +108,10 @@ def calendar_stamp(view: SiteView) -> datetime:
     return view.event.start or FALLBACK_STAMP
 
 
-def calendar(view: SiteView, name: str, events: Iterable[str]) -> bytes:
-    """One VCALENDAR around already rendered VEVENT blocks."""
-    return (_HeaderMaker(view)(name) + "".join(events) + "END:VCALENDAR" + CRLF).encode("utf-8")
+def calendar(view: SiteView, name: str, events: Iterable[str | bytes]) -> bytes:
+    """One VCALENDAR around already rendered VEVENT blocks (text or UTF-8)."""
+    blocks = [event.encode("utf-8") if isinstance(event, str) else event for event in events]
+    return _calendar_bytes(_HeaderMaker(view)(name), blocks)
 
 
 class _HeaderMaker:
@@ -146,6 +154,10 @@ def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
         lines.append(f"URL:{link}")
     lines.append("END:VEVENT")
     return "".join(fold(line) + CRLF for line in lines)
+
+
+def _encoded_vevent(view: SiteView, session: Session, stamp: datetime) -> bytes:
+    return vevent(view, session, stamp).encode("utf-8")
 
 
 def session_uid(view: SiteView, session: Session) -> str:
