@@ -139,3 +139,35 @@ def test_writer_puts_identical_files_on_one_object(tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert (site / "a.html").stat().st_ino == (site / "b" / "c.html").stat().st_ino
     assert sorted(objects(store).values()) == [2, 3]
+
+
+def test_an_object_overwritten_through_a_site_with_bytes_of_the_same_size_is_not_reused(
+    tmp_path: Path,
+) -> None:
+    """Reuse is decided by size and the time the object was made with, without reading it:
+    any write through a link, even one that keeps the size, changes that time."""
+    store = FileStore(tmp_path / "files")
+    writer = SiteWriter(tmp_path / "old", store)
+    writer.write("page.html", b"the real page")
+    writer.finish()
+    with open(tmp_path / "old" / "page.html", "r+b") as handle:  # same size, shared inode
+        handle.write(b"THE FAKE")
+
+    again = FileStore(store.root)
+    writer = SiteWriter(tmp_path / "new", again)
+    writer.write("page.html", b"the real page")
+    writer.finish()
+    assert (tmp_path / "new" / "page.html").read_bytes() == b"the real page"
+    assert (tmp_path / "old" / "page.html").read_bytes() == b"THE FAKE page"
+    assert again.created == 1 and again.linked == 0
+
+
+def test_an_unchanged_object_is_linked_again(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files")
+    for site in ("one", "two"):
+        writer = SiteWriter(tmp_path / site, store)
+        writer.write("page.html", b"the same page")
+        writer.finish()
+    assert (store.created, store.linked) == (1, 1)
+    one, two = (tmp_path / site / "page.html" for site in ("one", "two"))
+    assert one.stat().st_ino == two.stat().st_ino
