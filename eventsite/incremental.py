@@ -43,6 +43,7 @@ from eventsite.render.tracking import (
     Digest,
     EntityFields,
     Fingerprints,
+    PageLayout,
     TemplateDigests,
     TrackingRenderer,
     globals_value,
@@ -99,6 +100,7 @@ class _PageRecord:
     signature: Digest
     keys: frozenset[DepKey]
     others: frozenset[DepKey]  # the keys `EntityFields` does not cover: compared by digest
+    layout: PageLayout | None = None  # where its fragments are, to splice it after a patch
 
 
 @dataclass(slots=True)
@@ -359,22 +361,33 @@ class Rebuilder:
             if key[0] not in patch.UNTOUCHED_KINDS and digests.digest(key) != old:
                 changed.add(key)
                 kept_digests[key] = digests.digest(key)
-        renderer.drop_fragments(changed)
+        stale = renderer.drop_fragments(changed)
         stats = RebuildStats()
         records = dict(previous.records)
         html: dict[str, bytes] = {}
         pages, index = data.pages, self._page_index[1]
         for path, record in previous.records.items():
-            if path in made.retitled or not record.keys.isdisjoint(changed):
-                page = pages[index[path]]
-                html[path], keys = renderer.render_tracked(page)
-                if keys == record.keys:  # the usual case: the same inputs, other values
-                    keys, others = record.keys, record.others
-                else:
-                    others = frozenset(key for key in keys if not data.fields.covers(key))
-                records[path] = _PageRecord(page_signature(page), keys, others)
-                kept_digests.update((key, digests.digest(key)) for key in others)
-                stats.rendered.append(path)
+            retitled = path in made.retitled
+            if not retitled and record.keys.isdisjoint(changed):
+                continue
+            if not retitled and record.layout is not None:
+                spliced = renderer.splice(
+                    previous.files[path], record.layout, record.keys, stale, changed
+                )
+                if spliced is not None:  # only fragments of the page changed: made again
+                    html[path], layout = spliced
+                    records[path] = dataclasses.replace(record, layout=layout)
+                    stats.rendered.append(path)
+                    continue
+            page = pages[index[path]]
+            html[path], keys = renderer.render_tracked(page)
+            if keys == record.keys:  # the usual case: the same inputs, other values
+                keys, others = record.keys, record.others
+            else:
+                others = frozenset(key for key in keys if not data.fields.covers(key))
+            records[path] = _PageRecord(page_signature(page), keys, others, renderer.layout)
+            kept_digests.update((key, digests.digest(key)) for key in others)
+            stats.rendered.append(path)
         files = dict(previous.files)
         made_files = {**html, **made.feeds}
         written = {p: b for p, b in made_files.items() if files.get(p) != b}
@@ -482,7 +495,7 @@ class Rebuilder:
                 continue
             html[page.path], keys = renderer.render_tracked(page)
             others = frozenset(key for key in keys if not fields.covers(key))
-            records[page.path] = _PageRecord(signature, keys, others)
+            records[page.path] = _PageRecord(signature, keys, others, renderer.layout)
             stats.rendered.append(page.path)
         wanted = set().union(*(record.others for record in records.values()))
         files = {**html, **data.feeds, **data.media_files}

@@ -201,3 +201,33 @@ _BY_NAME = markdown.Markdown(extensions=["nl2br", "sane_lists"])
 )
 def test_the_markdown_converter_made_of_extension_objects_converts_as_by_name(text: str) -> None:
     assert _markdown_converter().reset().convert(text) == _BY_NAME.reset().convert(text)
+
+
+@pytest.mark.parametrize(
+    ("page", "streams"),
+    [
+        ("{% for x in xs %}{% fragment 'item.html' with x=x %}{% endfor %}", True),
+        ("{% set y = 1 %}{% if y %}{% fragment 'outer.html' %}{% endif %}", True),
+        ("{% include 'streaming.html' %}", True),
+        ("{% set m %}{% fragment 'item.html' with x=1 %}{% endset %}{{ m }}{{ m }}", False),
+        ("{% macro f() %}{% fragment 'item.html' with x=1 %}{% endmacro %}{{ f() }}", False),
+        ("{% filter upper %}{% fragment 'item.html' with x=1 %}{% endfilter %}", False),
+        ("{% set m %}{% include 'streaming.html' %}{% endset %}{{ m }}", False),
+        ("{% include 'copying.html' %}", False),
+        ("{% extends 'streaming.html' %}{% block b %}{{ super() }}{% endblock %}", False),
+        ("{% block b %}{% fragment 'outer.html' %}{% endblock %}{{ self.b() }}", False),
+    ],
+)
+def test_a_page_streams_its_fragments_only_when_each_is_output_once_as_it_is(
+    page: str, streams: bool
+) -> None:
+    env = _environment(
+        {
+            "page.html": page,
+            "streaming.html": "{% block b %}{% fragment 'outer.html' %}{% endblock %}",
+            "copying.html": "{% set m %}{% fragment 'outer.html' %}{% endset %}{{ m }}",
+        }
+    )
+    extension = next(iter(env.extensions.values()))
+    assert isinstance(extension, FragmentExtension)
+    assert extension.streams("page.html") is streams

@@ -17,7 +17,7 @@ from eventsite.issues import IssueLog
 from eventsite.media import MediaResolver
 from eventsite.model.entities import Session, Speaker
 from eventsite.render import frab
-from eventsite.render.calendar_cache import FormatCache
+from eventsite.render.calendar_cache import FormatCache, _replace_each_once
 from eventsite.render.pages import plan_pages
 from eventsite.render.tracking import EntityFields, _reads_only, own_properties
 from eventsite.render.view import SiteView, build_view
@@ -161,3 +161,21 @@ def test_properties_count_as_fields_only_when_they_read_own_plain_fields() -> No
     assert _reads_only(_title_upper, {"title"})
     assert not _reads_only(_track_name, {"title"})  # a linked entity: not covered
     assert not _reads_only(_handed_on, {"title", "track"})  # `self` handed to other code
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ([(b"bb", b"BBB"), (b"dd", b"D")], b"aa BBB cc D ee"),
+        ([(b"dd", b"D"), (b"bb", b"BBB")], b"aa BBB cc D ee"),  # made in one copy, any order
+        ([(b"cc", b"v1"), (b"v1", b"v2")], b"aa bb v2 dd ee"),  # changed again
+        ([(b"zz", b"y")], None),  # not there
+        ([(b"a", b"y")], None),  # twice there
+        ([(b"aa bb", b"x"), (b"bb cc", b"y")], None),  # overlapping
+        ([(b"bb", b"x"), (b"dd", b"x"), (b"x", b"y")], None),  # which `x`?
+    ],
+)
+def test_whole_schedule_files_are_changed_in_one_copy(
+    changes: list[tuple[bytes, bytes]], expected: bytes | None
+) -> None:
+    assert _replace_each_once(b"aa bb cc dd ee", changes) == expected

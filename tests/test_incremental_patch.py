@@ -135,21 +135,27 @@ def test_a_failed_in_place_rebuild_changes_nothing(
 ) -> None:
     export, rebuilder = served
     before = dict(rebuilder.files)
-    render = TrackingRenderer.render_tracked
+    render, splice = TrackingRenderer.render_tracked, TrackingRenderer.splice
     calls = 0
 
-    def failing(self: TrackingRenderer, page: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 2:  # after a page made of the edited session
-            raise RuntimeError("boom")
-        return render(self, page)
+    def failing(real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 3:  # after pages made of the edited session, spliced or rendered
+                raise RuntimeError("boom")
+            return real(*args)
 
-    monkeypatch.setattr(TrackingRenderer, "render_tracked", failing)
+        return call
+
+    monkeypatch.setattr(TrackingRenderer, "render_tracked", failing(render))
+    monkeypatch.setattr(TrackingRenderer, "splice", failing(splice))
     with pytest.raises(RuntimeError):
         rebuilder.rebuild([export.edit("sessions", _set(0, title="Never shown"))])
+    assert calls == 3
     assert dict(rebuilder.files) == before
     monkeypatch.setattr(TrackingRenderer, "render_tracked", render)
+    monkeypatch.setattr(TrackingRenderer, "splice", splice)
     path = export.edit("sessions", _set(1, title="Shown"))
     rebuilder.rebuild([path])  # both edits now, and nothing of the failed attempt
     assert_same_as_clean(rebuilder, tmp_path)
@@ -207,3 +213,50 @@ def test_in_place_edits_equal_the_whole_path_over_a_published_history(
         assert in_place.rebuild([path]).patched is in_place_expected
         assert not whole.rebuild([path]).patched
         assert dict(in_place.files) == dict(whole.files)
+
+
+def test_a_retitle_splices_the_list_pages_and_renders_only_the_session_page(
+    served: tuple[Export, Rebuilder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule, day, track, room and speaker pages show the session only through
+    fragments: their bytes are spliced, and equal what a render makes."""
+    export, rebuilder = served
+    render = TrackingRenderer.render_tracked
+    rendered: list[str] = []
+
+    def noting(self: TrackingRenderer, page: Any) -> Any:
+        rendered.append(page.path)
+        return render(self, page)
+
+    monkeypatch.setattr(TrackingRenderer, "render_tracked", noting)
+    for title in ("Spliced once", "Spliced twice"):
+        rendered.clear()
+        stats = rebuilder.rebuild([export.edit("sessions", _set(0, title=title))])
+        assert stats.patched
+        assert len(rendered) == 1 and rendered[0].startswith("sessions/")
+        assert {"schedule/index.html", *rendered} < set(stats.rendered)
+        assert_same_as_clean(rebuilder, tmp_path)
+
+
+def test_a_theme_that_outputs_a_fragment_twice_gets_its_pages_rendered(
+    tmp_path: Path,
+) -> None:
+    """Markup kept in a variable may be output more than once (or changed): such a page is
+    rendered again, never spliced."""
+    shutil.copytree(SAMPLE, tmp_path / "export")
+    export = Export(tmp_path / "export")
+    export.save("sessions", export.load("sessions"))  # in the style the edits write
+    theme = tmp_path / "copying"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.json").write_text('{"extends": "default"}')
+    (theme / "templates" / "track.html").write_text(
+        '{% extends "default/track.html" %}{% block content %}{% for s in track.sessions %}'
+        '{% set m %}{% fragment "partials/session_item.html" with s=s %}{% endset %}'
+        "{{ m }}<!-- {{ m|striptags }} -->{% endfor %}{% endblock %}"
+    )
+    options = BuildOptions(source=str(export.root), output=tmp_path / "site", theme=str(theme))
+    rebuilder = Rebuilder(options)
+    rebuilder.build_all()
+    stats = rebuilder.rebuild([export.edit("sessions", _set(0, title="Copied title"))])
+    assert stats.patched
+    assert_same_as_clean(rebuilder, tmp_path, theme)

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLE
+from hypothesis import given
+from hypothesis import strategies as st
 from test_incremental import Export, assert_same_as_clean
 
+from eventsite import reload
 from eventsite.build import BuildOptions
 from eventsite.errors import SourceError
 from eventsite.incremental import Rebuilder
@@ -266,3 +269,23 @@ def test_a_save_with_the_same_bytes_is_no_change_unless_the_last_load_failed(
     path.write_bytes(good)  # the bytes of the last good build: loaded again, not skipped
     assert rebuilder.rebuild([path]).reloaded_data
     assert_same_as_clean(rebuilder, tmp_path)
+
+
+@given(
+    new=st.text(alphabet="ab", max_size=12),
+    old=st.text(alphabet="ab", max_size=12),
+    at=st.integers(0, 12),
+    old_at=st.integers(0, 12),
+)
+def test_tails_compare_block_by_block_as_whole_slices_do(
+    new: str, old: str, at: int, old_at: int
+) -> None:
+    at, old_at = min(at, len(new)), min(old_at, len(old))
+    expected = new[at:] == old[old_at:]
+    original = reload._TAIL_BLOCK
+    reload._TAIL_BLOCK = 3  # blocks smaller than the texts
+    try:
+        assert reload._same_tail(new, at, old, old_at) is expected
+        assert reload._same_tail(new.encode(), at, old.encode(), old_at) is expected
+    finally:
+        reload._TAIL_BLOCK = original

@@ -71,15 +71,16 @@ class FormatCache:
             if found is None:
                 return None
             splices += found
+        by_path: dict[str, list[tuple[bytes, bytes]]] = {}
         for path, old, new in splices:
-            text = made.get(path, files.get(path))
-            if text is None:
-                return None
             if old != new:
-                spliced = _replace_once(text, old, new)
-                if spliced is None:
-                    return None
-                made[path] = spliced
+                by_path.setdefault(path, []).append((old, new))
+        for path, replacements in by_path.items():
+            text = made.get(path, files.get(path))
+            spliced = None if text is None else _replace_each_once(text, replacements)
+            if spliced is None:
+                return None
+            made[path] = spliced
         return made
 
     def _session_splices(
@@ -115,13 +116,34 @@ class FormatCache:
         return splices
 
 
-def _replace_once(text: bytes, old: bytes, new: bytes) -> bytes | None:
-    """`text` with its one occurrence of `old` replaced; None unless there is exactly one."""
-    at = text.find(old)
-    if at < 0 or text.rfind(old) != at:  # the two scans meet: the file is read once
-        return None
-    view = memoryview(text)
-    return b"".join((view[:at], new, view[at + len(old) :]))
+def _replace_each_once(text: bytes, changes: list[tuple[bytes, bytes]]) -> bytes | None:
+    """`text` with the changes (old, new) made in turn, in one copy: each `old` must occur
+    exactly once, in `text` or as the `new` of an earlier change (which it then changes
+    again: two edits each give the schedule a new version); None otherwise."""
+    places: dict[int, tuple[int, bytes]] = {}  # start -> (length of the old text, new text)
+    made_at: dict[bytes, int] = {}  # the new text of a change -> its start
+    for old, new in changes:
+        at = text.find(old)
+        if old in made_at and at < 0:
+            at = made_at.pop(old)
+            places[at] = places[at][0], new
+        elif at < 0 or text.rfind(old) != at or at in places:  # the scans meet: one read
+            return None
+        else:
+            places[at] = len(old), new
+        if new in made_at:  # which of the two a later change changes again is unclear
+            return None
+        made_at[new] = at
+    pieces: list[bytes | memoryview] = []
+    view, copied = memoryview(text), 0
+    for at in sorted(places):
+        length, new = places[at]
+        if at < copied:  # overlapping changes
+            return None
+        pieces += (view[copied:at], new)
+        copied = at + length
+    pieces.append(view[copied:])
+    return b"".join(pieces)
 
 
 class CalendarCache:

@@ -13,7 +13,11 @@ be hashed (a list, a mutable dataclass) makes that fragment render every time: s
 
 An environment that records what each page reads (`eventsite.render.tracking`, for incremental
 rebuilds) has a `recorder`; a fragment keeps the reads of its first rendering and replays them on
-every reuse, so a page records the same inputs whether the markup was made or reused.
+every reuse, so a page records the same inputs whether the markup was made or reused. It also
+tells the recorder which fragments a page output at its top level (not inside another fragment),
+and which of the page's reads came only from fragments: `eventsite serve` splices a page whose
+changed inputs only its fragments read (`tracking.TrackingRenderer.splice`). `streams(name)` says
+whether a page template outputs each top-level fragment exactly once, where it is rendered.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from markupsafe import Markup
 IMPLICIT_NAMES = ("root",)
 _MISSING = object()
 _UNCACHEABLE = None  # names of a template whose inputs cannot be known statically
+# tags whose body is rendered into a string first: what they output may be copied or changed
+_BUFFERING = (nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.AssignBlock)
+# names that render blocks into strings (`self.x()`, `super()`)
+_BLOCK_CALLERS = frozenset({"self", "super"})
 
 Key = tuple[Any, ...]
 Entry = tuple[Markup, frozenset[Any]]
@@ -44,6 +52,7 @@ class FragmentExtension(Extension):
     def __init__(self, environment: jinja2.Environment) -> None:
         super().__init__(environment)
         self._names: dict[str, tuple[str, ...] | None] = {}
+        self._streams: dict[str, bool] = {}
         self._markup: dict[Key, Entry] = {}
 
     def reset(self) -> None:
@@ -82,7 +91,20 @@ class FragmentExtension(Extension):
                 self._markup[key] = entry
         else:
             _replay(self.environment, entry[1])
+        recorder = getattr(self.environment, "recorder", None)
+        if recorder is not None and recorder.top_level is not None:
+            recorder.top_level.append(entry)
         return entry[0]
+
+    def entry_for(self, key: Key) -> Entry:
+        """The markup of `key` for the current view, made again from the key's values when it
+        is not kept (the key holds every name the template can read that is not a global)."""
+        entry = self._markup.get(key)
+        if entry is None:
+            template = self.environment.get_template(key[0])
+            context = template.new_context({variable: value for variable, _, value in key[1:]})
+            entry = self._markup[key] = self._make(context, key[0], {})
+        return entry
 
     def _key(self, context: Context, name: str, variables: dict[str, Any]) -> Key | None:
         names = self._names_read(name)
@@ -107,9 +129,7 @@ class FragmentExtension(Extension):
     def _make(self, context: Context, name: str, variables: dict[str, Any]) -> Entry:
         """Render like `{% include %}` does, noting what the rendering read."""
         recorder = getattr(self.environment, "recorder", None)
-        outer = recorder.keys if recorder is not None else None
-        if recorder is not None:
-            recorder.keys = set()
+        outer = recorder.enter_fragment() if recorder is not None else None
         try:
             template = self.environment.get_template(name)
             new_context = template.new_context(context.get_all(), True, variables)
@@ -117,10 +137,36 @@ class FragmentExtension(Extension):
         finally:
             read: frozenset[Any] = frozenset()
             if recorder is not None:
-                read = frozenset(recorder.keys or ())
-                recorder.keys = outer
+                read = recorder.leave_fragment(outer)
         _replay(self.environment, read)
         return markup, read
+
+    def streams(self, name: str) -> bool:
+        """Whether template `name` outputs each fragment it renders at its top level once, as
+        it is (not into a variable, a macro or a block rendered as a string)."""
+        if name not in self._streams:
+            self._streams[name] = self._check_streams(name, set())
+        return self._streams[name]
+
+    def _check_streams(self, name: str, seen: set[str]) -> bool:
+        if name in seen:
+            return True
+        seen.add(name)
+        env = self.environment
+        assert env.loader is not None
+        tree = env.parse(env.loader.get_source(env, name)[0])
+        if any(node.name in _BLOCK_CALLERS for node in tree.find_all(nodes.Name)):
+            return False
+        if any(self._output_inside(node) for node in tree.find_all(_BUFFERING)):
+            return False
+        # the fragments' own templates are rendered into their markup: only pulled-in ones count
+        referenced = list(meta.find_referenced_templates(tree))
+        return all(isinstance(r, str) and self._check_streams(r, seen) for r in referenced)
+
+    def _output_inside(self, node: nodes.Node) -> bool:
+        """Whether a buffering tag holds a fragment or pulls in a template (which might)."""
+        pulls = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+        return bool(self._fragments_in(node)) or any(True for _ in node.find_all(pulls))
 
     def _names_read(self, name: str) -> tuple[str, ...] | None:
         if name not in self._names:
@@ -149,7 +195,7 @@ class FragmentExtension(Extension):
             names.update(inner)
         return tuple(sorted(names))
 
-    def _fragments_in(self, tree: nodes.Template) -> list[str | None]:
+    def _fragments_in(self, tree: nodes.Node) -> list[str | None]:
         found: list[str | None] = []
         for call in tree.find_all(nodes.Call):
             target = call.node
@@ -163,8 +209,8 @@ class FragmentExtension(Extension):
 
 def _replay(environment: jinja2.Environment, read: frozenset[Any]) -> None:
     recorder = getattr(environment, "recorder", None)
-    if recorder is not None and recorder.keys is not None:
-        recorder.keys.update(read)
+    if recorder is not None:
+        recorder.replay(read)
 
 
 def reset_fragments(environment: jinja2.Environment) -> None:

@@ -104,14 +104,16 @@ class HtmlRenderer:
             "canonical": self.view.base_url.absolute(page.path),
         }
         try:
-            template = self.env.get_template(page.template)
-            return template.render(context).encode("utf-8")
+            return self._page_bytes(self.env.get_template(page.template), context)
         except jinja2.TemplateSyntaxError as exc:
             raise ThemeError(f"line {exc.lineno}: {exc.message}", file=exc.filename) from None
         except jinja2.TemplateNotFound as exc:
             raise ThemeError(f"template {exc.name!r} not found in the theme") from None
         except jinja2.UndefinedError as exc:
             raise ThemeError(f"{page.template} (rendering {page.path}): {exc.message}") from None
+
+    def _page_bytes(self, template: jinja2.Template, context: dict[str, Any]) -> bytes:
+        return template.render(context).encode("utf-8")
 
 
 def current_nav_paths(nav: list[tuple[str, str]], page_path: str) -> tuple[str, ...]:

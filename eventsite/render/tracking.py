@@ -22,6 +22,7 @@ import dis
 import functools
 import itertools
 import operator
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, tzinfo
 from enum import Enum
@@ -35,7 +36,7 @@ from eventsite.model.entities import Event, Room, Session, SessionType, Speaker,
 from eventsite.model.graph import EventGraph
 from eventsite.model.schedule import Day
 from eventsite.render import filters
-from eventsite.render.fragments import FragmentExtension
+from eventsite.render.fragments import Entry, FragmentExtension, Key
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.render.theme import Theme
 from eventsite.render.view import SiteView
@@ -81,17 +82,44 @@ def _iso_date(day: date) -> str:
 
 
 class Recorder:
-    """Collects the keys one page reads; inactive between pages."""
+    """Collects the keys one page reads; inactive between pages.
+
+    While a page's own template code runs (outside any fragment), `keys` holds what it read
+    itself, `from_fragments` what its fragments read, and `top_level` the fragment entries it
+    rendered, in order; inside a fragment `keys` is that fragment's and the other two are None.
+    """
 
     def __init__(self) -> None:
         self.keys: set[DepKey] | None = None
+        self.from_fragments: set[DepKey] | None = None
+        self.top_level: list[Any] | None = None
+        self.overlap: frozenset[DepKey] = frozenset()  # of the last page: read by both
 
     def start(self) -> None:
-        self.keys = {GLOBALS_KEY}
+        self.keys, self.from_fragments, self.top_level = {GLOBALS_KEY}, set(), []
 
     def stop(self) -> frozenset[DepKey]:
-        keys, self.keys = self.keys or set(), None
-        return frozenset(keys)
+        own, fragments = self.keys or set(), self.from_fragments or set()
+        self.keys = self.from_fragments = self.top_level = None
+        self.overlap = frozenset(own & fragments) if fragments else frozenset()
+        return frozenset(own | fragments)
+
+    def enter_fragment(self) -> tuple[Any, ...]:
+        """Record a fragment's reads on their own; returns what `leave_fragment` restores."""
+        outer = (self.keys, self.from_fragments, self.top_level)
+        self.keys, self.from_fragments, self.top_level = set(), None, None
+        return outer
+
+    def leave_fragment(self, outer: tuple[Any, ...]) -> frozenset[DepKey]:
+        read = frozenset(self.keys or ())
+        self.keys, self.from_fragments, self.top_level = outer
+        return read
+
+    def replay(self, read: frozenset[DepKey]) -> None:
+        """A fragment's reads count for the page (or the fragment) that shows it."""
+        if self.keys is not None:
+            target = self.from_fragments if self.from_fragments is not None else self.keys
+            target.update(read)
 
     def note(self, key: DepKey) -> None:
         if self.keys is not None:
@@ -228,6 +256,16 @@ def _recording(function: Callable[..., Any], recorder: Recorder) -> Callable[...
     return wrapper
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PageLayout:
+    """Where a page's bytes hold the markup of the fragments it output at its top level (those
+    that read something), to splice the page when only such fragments change."""
+
+    runs: array[int]  # per fragment: bytes since the end of the one before, then its length
+    entries: tuple[Entry, ...]  # each fragment's entry (markup, reads), as rendered
+    overlap: frozenset[DepKey]  # inputs the page read itself and through fragments
+
+
 class TrackingRenderer(HtmlRenderer):
     """An HtmlRenderer that also returns the inputs each page read."""
 
@@ -238,14 +276,91 @@ class TrackingRenderer(HtmlRenderer):
         self.recorder = Recorder()
         assert isinstance(self.env, TrackingEnvironment)
         self.env.track(self.recorder)
+        self.layout: PageLayout | None = None  # of the last page `render_tracked` made
+        self._spans: tuple[array[int], tuple[Entry, ...]] | None = None
 
     def render_tracked(self, page: PageSpec) -> tuple[bytes, frozenset[DepKey]]:
         self.recorder.start()
+        self._spans = None
         try:
             html = self.render(page)
         finally:
             keys = self.recorder.stop()
+        spans, self._spans = self._spans, None
+        self.layout = None if spans is None else PageLayout(*spans, self.recorder.overlap)
         return html, keys
+
+    def _page_bytes(self, template: jinja2.Template, context: dict[str, Any]) -> bytes:
+        """The page, noting where its top-level fragments' markup is (`layout`), when the
+        template outputs each of them once, as it is."""
+        rendered = self.recorder.top_level
+        extension = self._fragment_extension()
+        if rendered is None or extension is None or not extension.streams(template.name or ""):
+            return super()._page_bytes(template, context)
+        chunks: list[str] = []
+        runs: array[int] = array("q")
+        entries: list[Entry] = []
+        size = end = 0  # bytes so far; where the last noted fragment ends
+        exact = True
+        try:
+            for piece in template.root_render_func(template.new_context(context)):
+                length = len(piece) if piece.isascii() else len(piece.encode())
+                if rendered:
+                    entry = rendered[0]
+                    if len(rendered) == 1 and piece == entry[0]:
+                        if entry[1]:  # markup that reads nothing never changes
+                            runs.extend((size - end, length))
+                            entries.append(entry)
+                            end = size + length
+                    else:  # output with other text, or not output where it was rendered
+                        exact = False
+                    rendered.clear()
+                chunks.append(piece)
+                size += length
+        except Exception:
+            self.env.handle_exception()
+        if exact and not rendered:
+            self._spans = runs, tuple(entries)
+        return "".join(chunks).encode("utf-8")
+
+    def splice(
+        self,
+        html: bytes,
+        layout: PageLayout,
+        keys: frozenset[DepKey],
+        stale: Mapping[int, tuple[Key, Entry]],
+        changed: set[DepKey],
+    ) -> tuple[bytes, PageLayout] | None:
+        """The page `html` (which read `keys`) with the markup of its fragments in `stale`
+        (dropped entries, by id, with their keys) made again; None when a render could make
+        another page: the page itself read a changed input, or a fragment now reads others."""
+        extension = self._fragment_extension()
+        if extension is None or not layout.overlap.isdisjoint(changed):
+            return None
+        old_entries = layout.entries
+        places = [i for i, entry in enumerate(old_entries) if id(entry) in stale]
+        covered: set[DepKey] = set()
+        for i in places:
+            covered.update(old_entries[i][1])
+        if not places or not covered.issuperset(keys & changed):
+            return None
+        old_runs, runs, entries = layout.runs, array("q", layout.runs), list(old_entries)
+        chunks: list[bytes] = []
+        offset = summed = copied = 0  # in `html`: a fragment's start, runs summed, bytes taken
+        for i in places:
+            offset += sum(old_runs[summed : 2 * i + 1])
+            summed = 2 * i + 1
+            old, length = old_entries[i], old_runs[2 * i + 1]
+            new = extension.entry_for(stale[id(old)][0])
+            old_bytes = old[0].encode("utf-8")
+            if new[1] != old[1] or html[offset : offset + length] != old_bytes:
+                return None
+            markup = new[0].encode("utf-8")
+            chunks += (html[copied:offset], markup)
+            copied = offset + length
+            runs[2 * i + 1], entries[i] = len(markup), new
+        chunks.append(html[copied:])
+        return b"".join(chunks), PageLayout(runs, tuple(entries), layout.overlap)
 
     def use_view(self, view: SiteView, nav: list[tuple[str, str]]) -> None:
         super().use_view(view, nav)
@@ -279,21 +394,26 @@ class TrackingRenderer(HtmlRenderer):
                         carried += 1
         return carried
 
-    def drop_fragments(self, changed: set[DepKey]) -> int:
+    def drop_fragments(self, changed: set[DepKey]) -> dict[int, tuple[Key, Entry]]:
         """Forget the fragment markup that read one of the `changed` inputs (an entity patched
-        in place keeps its identity, so the entries' keys stay valid); returns how many."""
-        dropped = 0
+        in place keeps its identity, so the entries' keys stay valid); returns what was
+        dropped, (key, entry) by the entry's id."""
+        dropped: dict[int, tuple[Key, Entry]] = {}
         for extension in self._fragment_extensions():
             entries = extension.entries()
             stale = [key for key, entry in entries.items() if not entry[1].isdisjoint(changed)]
             for key in stale:
-                del entries[key]
-            dropped += len(stale)
+                entry = entries.pop(key)
+                dropped[id(entry)] = key, entry
         return dropped
 
     def clear_fragments(self) -> None:
         for extension in self._fragment_extensions():
             extension.entries().clear()
+
+    def _fragment_extension(self) -> FragmentExtension | None:
+        found = self._fragment_extensions()
+        return found[0] if len(found) == 1 else None
 
     def _fragment_extensions(self) -> list[FragmentExtension]:
         found = self.env.extensions.values()
