@@ -6,11 +6,13 @@ one copy of every file a build wrote, named by a hash of its bytes, and the next
 makes the same bytes links that copy into the new site instead of creating a file.
 
 Objects are never changed once made: new bytes are a new object, so a site that links an
-object never changes under its readers. Every object is made with one fixed modification time
-(`OBJECT_MTIME_NS`); writing to it through a site's link (an in-place edit of an output file)
-sets its modification time to the clock's, so an object is reused only with that exact time
-and the wanted size, else it is replaced (reading every object back to compare its bytes cost
-10,000 sessions ~1 s of CPU for 350 MB).
+object never changes under its readers. An object's modification time is the second it was
+made, with a nanosecond part derived from its hash (`_time_mark`); writing to it through a
+site's link (an in-place edit of an output file) sets the clock's time instead, so an object is
+reused only with its mark and the wanted size, else it is replaced (reading every object back
+to compare its bytes cost 10,000 sessions ~1 s of CPU for 350 MB). The seconds stay real, so
+deploys that compare size and time (rsync) still see every changed file. A file system that
+cannot keep nanoseconds loses the mark: its objects are made again, never wrongly reused.
 
 Objects that no site links any more (link count 1) are removed at the end of every build. After
 a clean build these can only be objects that the previous build of the same site linked and
@@ -30,6 +32,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,10 +85,10 @@ class FileStore:
             return False
         digest = object_digest(data)
         obj = os.path.join(self.root, digest.hex())
-        reused = _holds(obj, len(data))
+        reused = _holds(obj, len(data), digest)
         try:
             if not reused:
-                self._make_object(obj, data)
+                self._make_object(obj, data, digest)
             os.link(obj, target)
         except (FileNotFoundError, FileExistsError):
             return False  # pruned by a build running at the same time; a leftover target
@@ -161,13 +164,16 @@ class FileStore:
         with contextlib.suppress(OSError):  # the next build looks at every object instead
             replace_file(self._site_file(site), data)
 
-    def _make_object(self, obj: str, data: bytes) -> None:
+    def _make_object(self, obj: str, data: bytes, digest: bytes) -> None:
         # never a half-written object, even with two builds at once
-        replace_file(Path(obj), data, mtime_ns=OBJECT_MTIME_NS)
+        made = time.time_ns() // 10**9 * 10**9 + _time_mark(digest)
+        replace_file(Path(obj), data, mtime_ns=made)
 
 
-# 1980-01-01 UTC (the zip epoch): a time no write through a link leaves on a file
-OBJECT_MTIME_NS = 315_532_800 * 10**9
+def _time_mark(digest: bytes) -> int:
+    """The nanoseconds of an object's modification time, from its hash: never 0 (what a file
+    system without nanoseconds keeps), and not what a write at a random moment leaves."""
+    return 1 + int.from_bytes(digest[:4], "big") % (10**9 - 1)
 
 
 DIGEST_SIZE = 20
@@ -206,13 +212,15 @@ def _remove_if_unlinked(path: str) -> bool:
     return True
 
 
-def _holds(obj: str, size: int) -> bool:
+def _holds(obj: str, size: int, digest: bytes) -> bool:
     """Whether the object exists unchanged since it was made: of the wanted size and with the
-    modification time it was made with (an edit through a site's link changes that)."""
+    time mark it was made with (an edit through a site's link changes that)."""
     try:
         info = os.stat(obj, follow_symlinks=False)
     except OSError:
         return False
     return (
-        stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == OBJECT_MTIME_NS
+        stat.S_ISREG(info.st_mode)
+        and info.st_size == size
+        and info.st_mtime_ns % 10**9 == _time_mark(digest)
     )

@@ -232,3 +232,14 @@ def test_in_place_rebuild_and_failed_build_still_prune_every_unlinked_object(
     writer.write("a.html", b"never published")
     writer.abort()
     assert sorted(objects(store).values()) == [2]
+
+
+def test_objects_keep_the_time_they_were_made_so_deploys_see_changed_files(tmp_path: Path) -> None:
+    """rsync compares size and modification time (whole seconds): a file's time must be the
+    second its bytes were first made, not one fixed time for every object."""
+    import time
+
+    before = time.time()
+    write_site_files(tmp_path / "site", FileStore(tmp_path / "files"), {"a.html": b"x" * 10})
+    made = (tmp_path / "site" / "a.html").stat().st_mtime
+    assert before - 2 <= made <= time.time() + 1
