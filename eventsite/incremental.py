@@ -230,15 +230,16 @@ class Rebuilder:
     def _patch(
         self, previous: _State, changed_paths: Iterable[Path], started: float
     ) -> RebuildStats | None:
-        """The rebuild after an edit of a few sessions' own fields, made by changing those
-        sessions in place (see `eventsite.patch`); None when the edit is not such a one."""
-        edits = self._session_edits(changed_paths)
-        if edits is None:
+        """The rebuild after an edit of a few sessions' or speakers' own fields, made by
+        changing them in place (see `eventsite.patch`); None when the edit is not such a one."""
+        found = self._record_edits(list(changed_paths))
+        if found is None:
             return None
+        kind, edits = found
         undo: list[Callable[[], None]] = []
         rendering = False
         try:
-            made = self._apply_edits(previous, edits, undo)
+            made = self._apply_edits(previous, kind, edits, undo)
             if made is None:
                 _run(undo)
                 return None
@@ -247,36 +248,35 @@ class Rebuilder:
             self._write_changes(written, [])
         except BaseException:
             _run(undo)
-            if rendering:  # fragments made of the edited sessions would outlive the undo
+            if rendering:  # fragments made of the edited entities would outlive the undo
                 previous.renderer.clear_fragments()
             raise
         previous.data.feeds.update(made.feeds)
-        replaced = [(edit.old_record, edit.made, edit.session) for edit in edits]
-        self._records.patched("sessions", replaced)
+        replaced = [(edit.old_record, edit.made, edit.target) for edit in edits]
+        self._records.patched(kind.document, replaced)
         stats.reloaded_data = stats.patched = True
         return self._commit(state, stats, sorted(written), [], started)
 
-    def _session_edits(self, changed_paths: Iterable[Path]) -> list[patch.SessionEdit] | None:
+    def _record_edits(
+        self, changed_paths: list[Path]
+    ) -> tuple[patch.RecordKind, list[patch.RecordEdit]] | None:
         state = self._state
         if state is None or self._source_is_url() or not self._documents_current:
             return None  # `_documents` may hold a file the graph was not made of
-        kept = self._documents.kept("sessions")
-        if kept is None:
+        found = self._edited_document(changed_paths)
+        if found is None:
             return None
-        file, old_items = kept
-        for path in changed_paths:
-            resolved = Path(path).resolve()
-            if str(resolved) != file and not self._documents.holds(str(Path(path).absolute())):
-                return None  # another file changed too
+        kind, file, old_items = found
         issues = IssueLog()
         self._documents_current = False  # until this edit or a whole load succeeds
         try:
-            new_items = self._documents.parse("sessions", read_data(Path(file)), file, issues)
+            new_items = self._documents.parse(kind.document, read_data(Path(file)), file, issues)
         except SourceError:
             return None  # the whole load reports it
         if issues.issues:
             return None
-        return patch.session_edits(
+        edits = patch.record_edits(
+            kind,
             state.data.graph,
             state.data.fields,
             state.data.issues,
@@ -285,43 +285,69 @@ class Rebuilder:
             self._records,
             self.options.publish_fields,
         )
+        return None if edits is None else (kind, edits)
+
+    def _edited_document(
+        self, changed_paths: list[Path]
+    ) -> tuple[patch.RecordKind, str, object] | None:
+        """The kind of record whose file is the one changed path (others are unchanged)."""
+        resolved = [str(Path(path).resolve()) for path in changed_paths]
+        for kind in patch.KINDS:
+            kept = self._documents.kept(kind.document)
+            if kept is None or kept[0] not in resolved:
+                continue
+            for path, real in zip(changed_paths, resolved, strict=True):
+                if real != kept[0] and not self._documents.holds(str(Path(path).absolute())):
+                    return None  # another file changed too
+            return kind, *kept
+        return None
 
     def _apply_edits(
-        self, previous: _State, edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+        self,
+        previous: _State,
+        kind: patch.RecordKind,
+        edits: list[patch.RecordEdit],
+        undo: list[Callable[[], None]],
     ) -> patch.Patched | None:
         data = previous.data
         changed: set[DepKey] = set()
         for edit in edits:
             changed |= patch.apply_edit(edit, data.fields, undo)
+        if kind is not patch.SESSIONS:  # biographies: no page title, history or file shows them
+            return patch.Patched(changed, set(), {})
         pages = self._pages_retitled(data.pages, edits, undo)
         view = data.view
         if view.history is not None and not self._history_patched(view, edits, undo):
             return None
-        feeds = self._formats.patched_files(view, [e.session for e in edits], previous.files)
+        feeds = self._formats.patched_files(view, [e.target for e in edits], previous.files)
         if feeds is None:
             return None
         return patch.Patched(changed, pages, feeds)
 
     def _pages_retitled(
-        self, pages: list[PageSpec], edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+        self, pages: list[PageSpec], edits: list[patch.RecordEdit], undo: list[Callable[[], None]]
     ) -> set[str]:
         """Give the pages of retitled sessions their new titles; returns their paths."""
-        if self._page_index[0] is not pages:
-            self._page_index = (pages, {page.path: i for i, page in enumerate(pages)})
-        index = self._page_index[1]
+        index = self._page_positions(pages)
         retitled: set[str] = set()
         for edit in edits:
-            path = urls.session_path(edit.session)
+            path = urls.session_path(edit.target)
             at = index[path]
             page = pages[at]
-            if page.title != edit.session.title:
-                pages[at] = dataclasses.replace(page, title=edit.session.title)
+            if page.title != edit.target.title:
+                pages[at] = dataclasses.replace(page, title=edit.target.title)
                 undo.append(functools.partial(pages.__setitem__, at, page))
                 retitled.add(path)
         return retitled
 
+    def _page_positions(self, pages: list[PageSpec]) -> dict[str, int]:
+        """Each page's place in `pages` (the page list of the last load), by output path."""
+        if self._page_index[0] is not pages:
+            self._page_index = (pages, {page.path: i for i, page in enumerate(pages)})
+        return self._page_index[1]
+
     def _history_patched(
-        self, view: SiteView, edits: list[patch.SessionEdit], undo: list[Callable[[], None]]
+        self, view: SiteView, edits: list[patch.RecordEdit], undo: list[Callable[[], None]]
     ) -> bool:
         """The change history of the edited graph, if its revisions stay the same (what the
         pages and the page list show of it); False otherwise."""
@@ -331,7 +357,7 @@ class Rebuilder:
         if self.options.previous is None and not (self._history_home() / CHANGES).is_file():
             # no previous history: `update_history` starts one from the snapshot, which
             # differs from the last one in the edited sessions' states only
-            states = {edit.session.id: session_state(edit.session) for edit in edits}
+            states = {edit.target.id: session_state(edit.target) for edit in edits}
             new = ChangeHistory(old.event_key, Snapshot({**old.snapshot.sessions, **states}))
         else:
             issues = IssueLog()
@@ -365,7 +391,7 @@ class Rebuilder:
         stats = RebuildStats()
         records = dict(previous.records)
         html: dict[str, bytes] = {}
-        pages, index = data.pages, self._page_index[1]
+        pages, index = data.pages, self._page_positions(data.pages)
         for path, record in previous.records.items():
             retitled = path in made.retitled
             if not retitled and record.keys.isdisjoint(changed):

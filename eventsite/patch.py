@@ -1,12 +1,13 @@
-"""Edits `eventsite serve` makes in place: a few sessions whose own fields changed.
+"""Edits `eventsite serve` makes in place: a few sessions or speakers whose own fields changed.
 
 When a save changes only some session records of the `sessions` file, and only in fields that
 nothing resolves, groups, plans or links by (title, abstracts, links...), the new site is the
 last one with those sessions' fields changed: the graph, the view and the page list keep their
-shape. `session_edits` proves that from the records (normalised and redacted as a whole load
+shape. `record_edits` proves that from the records (normalised and redacted as a whole load
 would, with the same issues, the same structural fields and the same place in the schedule);
-`apply_edit` then changes the graph's session in place. Anything else gives None, and the
-caller loads the export as a whole.
+`apply_edit` then changes the graph's session in place. The same holds for speakers' biographies
+in the `speakers` file (kind `SPEAKERS`), which only the speakers' pages and pieces show.
+Anything else gives None, and the caller loads the export as a whole.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsite.issues import IssueLog
-from eventsite.model.contacts import SESSION_FIELDS, ContactRedactor
-from eventsite.model.entities import Session
+from eventsite.model.contacts import SESSION_FIELDS, SPEAKER_FIELDS, ContactRedactor
+from eventsite.model.entities import Session, Speaker
 from eventsite.model.graph import EventGraph, session_order
-from eventsite.model.normalise import normalise_session
+from eventsite.model.normalise import normalise_session, normalise_speaker
 from eventsite.reload import RecordMemo, copy_entity
 from eventsite.render.tracking import DepKey, EntityFields, encode
 
@@ -39,17 +40,40 @@ PATCHABLE_FIELDS = (
     "signup_url",
 )
 _LINKS = ("track", "room", "session_type", "speakers")  # set by `graph.resolve`
+# speaker fields that only the speaker's pages and pieces show (not the calendars, frab files,
+# search index or change history, which show names, organisations and positions)
+SPEAKER_PATCHABLE_FIELDS = ("short_bio", "long_bio")
 _MAX_EDITS = 16  # more changed records than this: a whole load is as quick
 # digests an in-place session edit cannot change: media lookups, templates, the globals
 UNTOUCHED_KINDS = frozenset({"photo", "logo", "audio", "template", "globals"})
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class RecordKind:
+    """A kind of record that can be edited in place."""
+
+    document: str  # the data file
+    entity: str  # the kind in a DepKey
+    cls: type
+    patchable: tuple[str, ...]
+    links: tuple[str, ...]  # fields `graph.resolve` sets
+    redacted: dict[str, str]  # what contact redaction redacts of it
+
+
+SESSIONS = RecordKind("sessions", "session", Session, PATCHABLE_FIELDS, _LINKS, SESSION_FIELDS)
+SPEAKERS = RecordKind(
+    "speakers", "speaker", Speaker, SPEAKER_PATCHABLE_FIELDS, ("sessions",), SPEAKER_FIELDS
+)
+KINDS = (SESSIONS, SPEAKERS)
+
+
 @dataclass(slots=True)
-class SessionEdit:
+class RecordEdit:
+    kind: RecordKind
     old_record: object
     made: Any  # the `reload` record of the new one
-    entity: Session  # what a whole load makes of the new record (before `resolve`)
-    session: Session  # the graph's session, changed in place by `apply_edit`
+    entity: Any  # what a whole load makes of the new record (before `resolve`)
+    target: Any  # the graph's entity, changed in place by `apply_edit`
 
 
 @dataclass(slots=True)
@@ -59,7 +83,8 @@ class Patched:
     feeds: dict[str, bytes]  # whole-schedule files made again
 
 
-def session_edits(
+def record_edits(
+    kind: RecordKind,
     graph: EventGraph,
     fields: EntityFields,
     issues: IssueLog,
@@ -67,8 +92,9 @@ def session_edits(
     new_items: Any,
     records: RecordMemo,
     publish: frozenset[str],
-) -> list[SessionEdit] | None:
-    """The in-place edits that turn the last load into the load of `new_items`, or None."""
+) -> list[RecordEdit] | None:
+    """The in-place edits that turn the last load into the load of `new_items` (the new
+    version of `kind`'s file), or None."""
     if not isinstance(old_items, list) or not isinstance(new_items, list):
         return None
     if len(old_items) != len(new_items) or not graph.event.tz_name:
@@ -76,63 +102,79 @@ def session_edits(
     changed = [i for i, (a, b) in enumerate(zip(old_items, new_items, strict=True)) if a is not b]
     if not changed or len(changed) > _MAX_EDITS:
         return None
-    duplicated = {i.id for i in issues.issues if i.kind == "duplicate-id" and i.entity == "session"}
+    duplicated = {
+        issue.id
+        for issue in issues.issues
+        if issue.kind == "duplicate-id" and issue.entity == kind.entity
+    }
     edits = []
     for index in changed:
-        edit = _session_edit(old_items[index], new_items[index], fields, records, publish)
-        if edit is None or edit.session.id in duplicated:
+        edit = _record_edit(kind, old_items[index], new_items[index], fields, records, publish)
+        if edit is None or edit.target.id in duplicated:
             return None
         edits.append(edit)
-    if not _order_kept(graph.sessions, edits):
+    if kind is SESSIONS and not _order_kept(graph.sessions, edits):
         return None
     return edits
 
 
-def _session_edit(
+def _record_edit(
+    kind: RecordKind,
     old: object,
     new: object,
     fields: EntityFields,
     records: RecordMemo,
     publish: frozenset[str],
-) -> SessionEdit | None:
+) -> RecordEdit | None:
     if not isinstance(old, Mapping) or not isinstance(new, Mapping):
         return None
-    found = records.made_of("sessions", old)
+    found = records.made_of(kind.document, old)
     if found is None:
         return None
     made, copy = found
-    if fields.entities.get(("session", copy.id)) is not copy or made.redacted is None:
-        return None  # hidden, or not the session the graph shows
-    zone, file = made.context
-    redaction = (ContactRedactor(IssueLog(), publish), SESSION_FIELDS, "sessions", "session")
+    if fields.entities.get((kind.entity, copy.id)) is not copy or made.redacted is None:
+        return None  # hidden, or not the entity the graph shows
+    redactor = ContactRedactor(IssueLog(), publish)
+    redaction = (redactor, kind.redacted, kind.document, kind.entity)
     remade, entity = records.remake(
-        "sessions", new, made.context, functools.partial(normalise_session, new, zone, file=file),
-        redaction,
-    )  # fmt: skip
+        kind.document, new, made.context, _normaliser(kind, new, made.context), redaction
+    )
     if remade.issues != made.issues or remade.redacted[2] != made.redacted[2]:
         return None  # the issue log would change
-    if not entity.title or not _same_structure(made.entity, remade.entity):
+    if kind is SESSIONS and not entity.title:
         return None
-    return SessionEdit(old, remade, entity, copy)
+    if not _same_structure(kind, made.entity, remade.entity):
+        return None
+    return RecordEdit(kind, old, remade, entity, copy)
 
 
-def _same_structure(old: Session, new: Session) -> bool:
-    for name in _structural_fields():
+def _normaliser(
+    kind: RecordKind, record: Mapping[str, Any], context: tuple[object, ...]
+) -> Callable[[IssueLog], Any]:
+    """What `model.normalise` calls for `record` (with the context it was made in)."""
+    if kind is SESSIONS:
+        zone, file = context
+        return functools.partial(normalise_session, record, zone, file=file)
+    return lambda _issues: normalise_speaker(record)
+
+
+def _same_structure(kind: RecordKind, old: object, new: object) -> bool:
+    for name in _structural_fields(kind):
         if encode(getattr(old, name)) != encode(getattr(new, name)):
             return False
     return True
 
 
 @functools.cache
-def _structural_fields() -> tuple[str, ...]:
-    skipped = {*PATCHABLE_FIELDS, *_LINKS}
-    return tuple(f.name for f in dataclasses.fields(Session) if f.name not in skipped)
+def _structural_fields(kind: RecordKind) -> tuple[str, ...]:
+    skipped = {*kind.patchable, *kind.links}
+    return tuple(f.name for f in dataclasses.fields(kind.cls) if f.name not in skipped)
 
 
-def _order_kept(sessions: list[Session], edits: list[SessionEdit]) -> bool:
+def _order_kept(sessions: list[Session], edits: list[RecordEdit]) -> bool:
     """Whether the schedule order (which reads titles) stays the same with the new titles."""
-    titles = {edit.session.id: edit.entity.title for edit in edits}
-    if all(titles[e.session.id].casefold() == e.session.title.casefold() for e in edits):
+    titles = {edit.target.id: edit.entity.title for edit in edits}
+    if all(titles[e.target.id].casefold() == e.target.title.casefold() for e in edits):
         return True
 
     def order(session: Session) -> tuple[object, ...]:
@@ -141,8 +183,8 @@ def _order_kept(sessions: list[Session], edits: list[SessionEdit]) -> bool:
         return key if title is None else (*key[:2], title.casefold(), *key[3:])
 
     for edit in edits:
-        at = sessions.index(edit.session)
-        mine = order(edit.session)
+        at = sessions.index(edit.target)
+        mine = order(edit.target)
         if at > 0 and not order(sessions[at - 1]) < mine:
             return False
         if at + 1 < len(sessions) and not mine < order(sessions[at + 1]):
@@ -151,20 +193,20 @@ def _order_kept(sessions: list[Session], edits: list[SessionEdit]) -> bool:
 
 
 def apply_edit(
-    edit: SessionEdit, fields: EntityFields, undo: list[Callable[[], None]]
+    edit: RecordEdit, fields: EntityFields, undo: list[Callable[[], None]]
 ) -> set[DepKey]:
-    """Change the graph's session in place; returns the inputs whose value changed."""
-    session = edit.session
-    before = copy_entity(session)
-    for name in PATCHABLE_FIELDS:
-        setattr(session, name, getattr(edit.entity, name))
-    undo.append(functools.partial(_restore, session, before))
-    key: DepKey = ("session", session.id)
+    """Change the graph's entity in place; returns the inputs whose value changed."""
+    target, names = edit.target, edit.kind.patchable
+    before = copy_entity(target)
+    for name in names:
+        setattr(target, name, getattr(edit.entity, name))
+    undo.append(functools.partial(_restore, target, before, names))
+    key: DepKey = (edit.kind.entity, target.id)
     old_fields = fields.fields[key]
     undo.append(functools.partial(fields.fields.__setitem__, key, old_fields))
     return fields.refresh(key, before)
 
 
-def _restore(session: Session, before: Session) -> None:
-    for name in PATCHABLE_FIELDS:
-        setattr(session, name, getattr(before, name))
+def _restore(target: object, before: object, names: tuple[str, ...]) -> None:
+    for name in names:
+        setattr(target, name, getattr(before, name))

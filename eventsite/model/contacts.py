@@ -174,6 +174,7 @@ _SPEAKER_FIELDS = {
     "organisation": "organisation",
     "position": "position",
 }
+SPEAKER_FIELDS = _SPEAKER_FIELDS  # and of a speaker
 _DESCRIPTION = {"description": "description"}
 
 
