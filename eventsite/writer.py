@@ -95,6 +95,7 @@ class WriteState:
     bytes: int
     created: int
     pending: list[tuple[Path, Path]]
+    placed: bytes = b""  # digests of the file store's objects it linked (`FileStore.placed`)
 
 
 class SiteWriter:
@@ -156,10 +157,13 @@ class SiteWriter:
     def detach(self) -> None:
         """In a forked worker: count only the files this process writes from now on."""
         self.paths, self.bytes, self.created, self.pending = set(), 0, 0, []
+        if self.store is not None:
+            self.store.placed = bytearray()
 
     def handover(self) -> WriteState:
         """What this writer did, for the process that finishes the site (see `merge`)."""
-        return WriteState(self.paths, self.bytes, self.created, self.pending)
+        placed = bytes(self.store.placed) if self.store is not None else b""
+        return WriteState(self.paths, self.bytes, self.created, self.pending, placed)
 
     def merge(self, other: WriteState) -> None:
         """Take over what a forked worker wrote into the same site."""
@@ -170,6 +174,8 @@ class SiteWriter:
         self.bytes += other.bytes
         self.created += other.created
         self.pending += other.pending
+        if self.store is not None:
+            self.store.take_placed(other.placed)
 
     def stats(self) -> WriteStats:
         return WriteStats(len(self.paths), self.bytes, self.created + len(self.pending))
@@ -178,7 +184,8 @@ class SiteWriter:
         """Put the site in place: swap the new folder in, or remove what the site lost."""
         removed = self._guard(self._finish_in_place if self.in_place else self._swap_in)
         self.finished = True
-        self._prune_store()
+        if self.store is not None:  # a clean build placed every file: the store knows them all
+            self.store.prune(self.out_dir, whole_site=not self.in_place)
         stats = self.stats()
         return WriteStats(stats.files, stats.bytes, stats.written, removed)
 

@@ -4,6 +4,7 @@ shortcut matches Markdown; the synthetic benchmark exports have the promised pro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,8 @@ from sitecheck import site_files
 
 from eventsite.build import BuildOptions, build
 from eventsite.errors import OutputError, ThemeError
-from eventsite.model.text import _MARKDOWN_SYNTAX, plain_paragraphs, rich_text
+from eventsite.model.text import _MARKDOWN_SYNTAX, plain_paragraphs, plain_text, rich_text
+from eventsite.model.values import _MOJIBAKE, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -211,6 +213,32 @@ def test_plain_text_shortcut_is_taken_for_plain_text_only() -> None:
         assert _MARKDOWN_SYNTAX.search(syntax), syntax
     assert rich_text("One.\n\nTwo\nthree") == "<p>One.</p>\n<p>Two<br>\nthree</p>"
     assert rich_text("* a\n* b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+
+
+_VISIBLE = st.text(
+    alphabet=st.sampled_from(list("ab é.<p></p>&amp;\n\t\r\x0b\x0c\x1c\x85\xa0\u2028\u3000")),
+    max_size=60,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VISIBLE)
+def test_visible_text_without_paragraphs_is_the_folded_paragraphs_joined(value: str) -> None:
+    """`plain_text` without paragraphs joins every word by one space; that must be what the
+    paragraphs, each folded, joined by a space, read."""
+    with_paragraphs = plain_text(value, paragraphs=True)
+    assert plain_text(value) == " ".join(with_paragraphs.split("\n\n")).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2040), max_size=30))
+def test_display_text_shortcut_for_ascii_keeps_mojibake_repair(value: str) -> None:
+    repaired = value.strip()
+    if _MOJIBAKE.search(value):
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+            repaired = repaired.encode("cp1252").decode("utf-8")
+    assert text(value) == repaired
+    assert text("Fran\u00c3\u00a7ois") == "Fran\u00e7ois"
 
 
 def test_synthetic_exports_are_deterministic_and_realistic(tmp_path: Path) -> None:

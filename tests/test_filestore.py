@@ -139,3 +139,107 @@ def test_writer_puts_identical_files_on_one_object(tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert (site / "a.html").stat().st_ino == (site / "b" / "c.html").stat().st_ino
     assert sorted(objects(store).values()) == [2, 3]
+
+
+def test_an_object_overwritten_through_a_site_with_bytes_of_the_same_size_is_not_reused(
+    tmp_path: Path,
+) -> None:
+    """Reuse is decided by size and the time the object was made with, without reading it:
+    any write through a link, even one that keeps the size, changes that time."""
+    store = FileStore(tmp_path / "files")
+    writer = SiteWriter(tmp_path / "old", store)
+    writer.write("page.html", b"the real page")
+    writer.finish()
+    with open(tmp_path / "old" / "page.html", "r+b") as handle:  # same size, shared inode
+        handle.write(b"THE FAKE")
+
+    again = FileStore(store.root)
+    writer = SiteWriter(tmp_path / "new", again)
+    writer.write("page.html", b"the real page")
+    writer.finish()
+    assert (tmp_path / "new" / "page.html").read_bytes() == b"the real page"
+    assert (tmp_path / "old" / "page.html").read_bytes() == b"THE FAKE page"
+    assert again.created == 1 and again.linked == 0
+
+
+def test_an_unchanged_object_is_linked_again(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files")
+    for site in ("one", "two"):
+        writer = SiteWriter(tmp_path / site, store)
+        writer.write("page.html", b"the same page")
+        writer.finish()
+    assert (store.created, store.linked) == (1, 1)
+    one, two = (tmp_path / site / "page.html" for site in ("one", "two"))
+    assert one.stat().st_ino == two.stat().st_ino
+
+
+def write_site_files(root: Path, store: FileStore, files: dict[str, bytes]) -> None:
+    writer = SiteWriter(root, store)
+    try:
+        for rel, data in files.items():
+            writer.write(rel, data)
+        writer.finish()
+    finally:
+        writer.abort()
+
+
+def clean_build(site: Path, store: FileStore, files: dict[str, bytes]) -> None:
+    shutil.rmtree(site, ignore_errors=True)
+    write_site_files(site, store, files)
+
+
+def test_clean_rebuild_prunes_what_the_previous_build_of_the_site_linked_without_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore(tmp_path / "files")
+    site, other = tmp_path / "site", tmp_path / "other"
+    clean_build(site, store, {"a.html": b"old a", "b.html": b"shared", "c.html": b"kept"})
+    write_site_files(other, store, {"x.html": b"shared"})  # another site links one object
+
+    def no_scan(self: FileStore) -> list[str]:
+        raise AssertionError("a clean rebuild of a known site looks only at its own objects")
+
+    monkeypatch.setattr(FileStore, "_unlinked_objects", no_scan)
+    clean_build(site, FileStore(store.root), {"a.html": b"new a", "c.html": b"kept"})
+    assert sorted(objects(store).values()) == [2, 2, 2]  # "old a" gone, "shared" kept for other
+    assert (other / "x.html").read_bytes() == b"shared"
+    assert (site / "a.html").read_bytes() == b"new a"
+
+
+def test_objects_of_a_deleted_site_are_pruned_by_the_periodic_full_look(tmp_path: Path) -> None:
+    from eventsite.filestore import FULL_SCAN_EVERY
+
+    store = FileStore(tmp_path / "files")
+    write_site_files(tmp_path / "gone", store, {"page.html": b"orphan soon"})
+    shutil.rmtree(tmp_path / "gone")  # never rebuilt: no build of it will look at its objects
+    site = tmp_path / "site"
+    for _ in range(FULL_SCAN_EVERY + 2):
+        clean_build(site, FileStore(store.root), {"page.html": b"the page"})
+    assert list(objects(store).values()) == [2]
+
+
+def test_in_place_rebuild_and_failed_build_still_prune_every_unlinked_object(
+    tmp_path: Path,
+) -> None:
+    store = FileStore(tmp_path / "files")
+    site = tmp_path / "site"
+    write_site_files(site, store, {"a.html": b"one", "b.html": b"two"})
+    write_site_files(site, FileStore(store.root), {"a.html": b"one, edited"})  # in place
+    assert sorted(objects(store).values()) == [2]
+    shutil.rmtree(site)
+    clean_build(site, FileStore(store.root), {"a.html": b"one, edited"})
+    writer = SiteWriter(tmp_path / "failed", FileStore(store.root))
+    writer.write("a.html", b"never published")
+    writer.abort()
+    assert sorted(objects(store).values()) == [2]
+
+
+def test_objects_keep_the_time_they_were_made_so_deploys_see_changed_files(tmp_path: Path) -> None:
+    """rsync compares size and modification time (whole seconds): a file's time must be the
+    second its bytes were first made, not one fixed time for every object."""
+    import time
+
+    before = time.time()
+    write_site_files(tmp_path / "site", FileStore(tmp_path / "files"), {"a.html": b"x" * 10})
+    made = (tmp_path / "site" / "a.html").stat().st_mtime
+    assert before - 2 <= made <= time.time() + 1

@@ -31,6 +31,30 @@ def test_long_string_scan_never_misses_a_long_string(
             assert _may_hold_long_string(text)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    prefix=st.integers(min_value=0, max_value=3 * MAX_STRING_CHARS),
+    quotes=st.lists(st.integers(min_value=0, max_value=MAX_STRING_CHARS), max_size=6),
+    extra=st.integers(min_value=1, max_value=3),
+)
+def test_long_string_scan_finds_a_long_string_whatever_its_escaped_quotes_and_place(
+    prefix: int, quotes: list[int], extra: int
+) -> None:
+    """The per-stretch quote count must not take an escaped quote (even one cut in two by a
+    stretch's start) for the end of a string, wherever the string starts."""
+    stretch = MAX_STRING_CHARS // 2
+    text_start = prefix + len('["", "')
+    # quotes also just at the stretches' starts, where `\` and `"` fall in two stretches
+    at_starts = [k * stretch - text_start for k in range(1, 8)]
+    chars = ["x"] * (MAX_STRING_CHARS + extra)
+    for position in [*quotes, *at_starts]:
+        if 0 <= position < len(chars):
+            chars[position] = '"'
+    long = "".join(chars)
+    text = json.dumps(["y" * prefix, long])
+    assert _may_hold_long_string(text)
+
+
 def test_long_string_scan_lets_ordinary_documents_pass() -> None:
     text = json.dumps([{"title": "A talk", "abstract": 'He said "hi" \\ ok ' * 50}] * 400)
     assert len(text) > MAX_STRING_CHARS

@@ -107,8 +107,10 @@ def _visible_text(value: str, paragraphs: bool) -> str:
     if "<" in value or "&" in value:
         value = _BLOCK_TAG.sub("\n\n", _HIDDEN.sub("", value))
         value = html.unescape(_TAG.sub("", value))
+    if not paragraphs:  # folded paragraphs joined by a space: every word, one space apart
+        return " ".join(value.split())
     chunks = (" ".join(chunk.split()) for chunk in _PARAGRAPH_BREAK.split(value))
-    return ("\n\n" if paragraphs else " ").join(chunk for chunk in chunks if chunk)
+    return "\n\n".join(chunk for chunk in chunks if chunk)
 
 
 def _markdown(value: str) -> str:

@@ -33,7 +33,10 @@ def _key_styles(name: str) -> tuple[str, ...]:
 def text(value: Any) -> str:
     """A display string: strings stripped, numbers written out, anything else empty."""
     if isinstance(value, str):
-        return _repair(value.strip()) if _MOJIBAKE.search(value) else own(value.strip())
+        # ASCII text cannot hold mojibake (`isascii` is far quicker than the pattern's search)
+        if value.isascii() or not _MOJIBAKE.search(value):
+            return own(value.strip())
+        return _repair(value.strip())
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, int | float):

@@ -142,6 +142,10 @@ def install(env: jinja2.Environment) -> None:
         initials=initials,
         plain=plain,
         track_style=track_style,
+        # also filters: `x|url` is called directly, where a call `url(x)` goes through Jinja's
+        # Context.call (and, in a loop, a derived context per call)
+        url=url,
+        srcset=srcset,
     )
     env.globals["url"] = url
     env.globals["srcset"] = srcset

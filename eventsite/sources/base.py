@@ -252,11 +252,28 @@ def _may_hold_long_string(text: str) -> bool:
     escaped quotes are counted as one character, so a scan anchored at quotes (linear, in C)
     finds every long string; a false alarm only costs the walk over the parsed value.
     """
-    if len(text) <= MAX_STRING_CHARS:
+    if len(text) <= MAX_STRING_CHARS or _every_stretch_holds_a_quote(text):
         return False
     if _LONG_RUN.search(text):
         return True
     return '\\"' in text and _LONG_RUN.search(text.replace('\\"', "x")) is not None
+
+
+def _every_stretch_holds_a_quote(text: str) -> bool:
+    """Whether each stretch of MAX_STRING_CHARS / 2 characters (from the start, end to end)
+    holds a quote that is not escaped: two C-level counts per stretch, no copy of the text.
+
+    A string longer than MAX_STRING_CHARS takes more text than that, so it would hold a whole
+    stretch, and a string holds no quote that is not escaped. An escaped backslash before a
+    closing quote makes that quote look escaped: a false alarm at worst. A stretch's count of
+    escaped quotes starts one character early, at a backslash cut off by the stretch's start.
+    """
+    size = MAX_STRING_CHARS // 2
+    for start in range(0, len(text) - size + 1, size):
+        end = start + size
+        if text.count('"', start, end) <= text.count('\\"', max(0, start - 1), end):
+            return False
+    return True
 
 
 def clean_strings(value: Any, file: str, issues: IssueLog, *, surrogates: bool = True) -> Any:

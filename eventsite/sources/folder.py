@@ -81,8 +81,10 @@ def _signature(path: Path) -> tuple[int, int, int, int]:
 
 
 def _read_media(root: Path, rel: str) -> bytes:
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root):
+    # strings, not Path objects: a large export reads thousands of photos
+    top = str(root)
+    path = os.path.realpath(os.path.join(top, rel))
+    if not (path == top or path.startswith(top.rstrip(os.sep) + os.sep)):
         raise SourceError("media path leaves the export folder; refused", file=rel)
     return _read_capped(path, MAX_MEDIA_BYTES)
 
@@ -95,9 +97,9 @@ def _read_data(path: Path) -> bytes:
 read_data = _read_data  # what `read_folder` reads a data file with (`eventsite serve`)
 
 
-def _read_capped(path: Path, cap: int, too_big_message: str = "") -> bytes:
+def _read_capped(path: Path | str, cap: int, too_big_message: str = "") -> bytes:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(cap + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", file=str(path)) from None
