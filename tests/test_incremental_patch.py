@@ -65,12 +65,43 @@ EDITS: list[tuple[Callable[[Sessions], None], bool]] = [
 ]
 
 
+def _speaker(index: int, **fields: Any) -> Callable[[Sessions], None]:
+    def change(speakers: Sessions) -> None:
+        speakers[index].update(fields)
+
+    return change
+
+
+# (change of the speakers file, whether it is an edit of speakers' biographies only)
+SPEAKER_EDITS: list[tuple[Callable[[Sessions], None], bool]] = [
+    (_speaker(0, **{"short-biography": "Now a short line."}), True),
+    (
+        _speaker(
+            1, **{"long-biography": "<p>With <b>HTML</b> &amp; *Markdown*</p><script>x</script>"}
+        ),
+        True,
+    ),
+    (lambda s: [_speaker(i, **{"long-biography": f"Bio {i} 😀 Über"})(s) for i in (2, 3)], True),
+    (_speaker(4, **{"short-biography": "", "long-biography": ""}), True),
+    (_speaker(5, **{"long-biography": "Call me on +49 170 1234567"}), False),  # a new issue
+    (_speaker(6, name="Someone Else"), False),  # names order and show everywhere
+    (_speaker(7, organisation="Elsewhere Ltd"), False),  # in the search index
+    (_speaker(8, **{"photo-url": ""}), False),  # media
+    (_speaker(9, sessions=[]), False),  # links
+    (lambda s: s.append(dict(s[0], id=9001, name="Added")), False),
+    (_speaker(0, **{"short-biography": "Edited again."}), True),
+]
+
+
+@pytest.mark.parametrize("document", ["sessions", "speakers"])
 def test_in_place_edits_match_clean_builds(
-    served: tuple[Export, Rebuilder], tmp_path: Path
+    served: tuple[Export, Rebuilder], tmp_path: Path, document: str
 ) -> None:
     export, rebuilder = served
-    for change, in_place in EDITS:
-        stats = rebuilder.rebuild([export.edit("sessions", change)])
+    export.save(document, export.load(document))  # in the style the edits write
+    rebuilder.rebuild([export.root / document])
+    for change, in_place in EDITS if document == "sessions" else SPEAKER_EDITS:
+        stats = rebuilder.rebuild([export.edit(document, change)])
         assert stats.patched is in_place, change
         assert stats.rendered
         assert_same_as_clean(rebuilder, tmp_path)
@@ -260,47 +291,6 @@ def test_a_theme_that_outputs_a_fragment_twice_gets_its_pages_rendered(
     stats = rebuilder.rebuild([export.edit("sessions", _set(0, title="Copied title"))])
     assert stats.patched
     assert_same_as_clean(rebuilder, tmp_path, theme)
-
-
-def _speaker(index: int, **fields: Any) -> Callable[[Sessions], None]:
-    def change(speakers: Sessions) -> None:
-        speakers[index].update(fields)
-
-    return change
-
-
-# (change of the speakers file, whether it is an edit of speakers' biographies only)
-SPEAKER_EDITS: list[tuple[Callable[[Sessions], None], bool]] = [
-    (_speaker(0, **{"short-biography": "Now a short line."}), True),
-    (
-        _speaker(
-            1, **{"long-biography": "<p>With <b>HTML</b> &amp; *Markdown*</p><script>x</script>"}
-        ),
-        True,
-    ),
-    (lambda s: [_speaker(i, **{"long-biography": f"Bio {i} 😀 Über"})(s) for i in (2, 3)], True),
-    (_speaker(4, **{"short-biography": "", "long-biography": ""}), True),
-    (_speaker(5, **{"long-biography": "Call me on +49 170 1234567"}), False),  # a new issue
-    (_speaker(6, name="Someone Else"), False),  # names order and show everywhere
-    (_speaker(7, organisation="Elsewhere Ltd"), False),  # in the search index
-    (_speaker(8, **{"photo-url": ""}), False),  # media
-    (_speaker(9, sessions=[]), False),  # links
-    (lambda s: s.append(dict(s[0], id=9001, name="Added")), False),
-    (_speaker(0, **{"short-biography": "Edited again."}), True),
-]
-
-
-def test_speaker_biography_edits_are_in_place_and_match_clean_builds(
-    served: tuple[Export, Rebuilder], tmp_path: Path
-) -> None:
-    export, rebuilder = served
-    export.save("speakers", export.load("speakers"))  # in the style the edits write
-    rebuilder.rebuild([export.root / "speakers"])
-    for change, in_place in SPEAKER_EDITS:
-        stats = rebuilder.rebuild([export.edit("speakers", change)])
-        assert stats.patched is in_place, change
-        assert stats.rendered
-        assert_same_as_clean(rebuilder, tmp_path)
 
 
 def test_a_speaker_edit_after_a_session_edit_and_back(
