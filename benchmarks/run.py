@@ -132,21 +132,24 @@ sessions, before each change. In order of effect:
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
 
-Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build spends
-about 0.25 s outside `build()` (interpreter 0.04 s, imports of eventsite, Jinja, Markdown, nh3
-and the standard library ~0.15 s, writing the report and exiting), then ~0.05 s loading,
-~0.08 s on media and view, ~0.35 s rendering, auditing and linking on two processes (720 pages
-at ~300 µs, 1,963 files). The 0.25 s target would need a whole site's render and audit in
-well under 0.1 s of Python, i.e. a render cache kept on disk between processes and keyed by
-each page's recorded inputs, which is not built. A cold build adds Pillow work for 182 photos
-into 4 variants each (~2.2 s CPU: WebP encoding ~1 s, Lanczos resizing ~0.7 s, decoding
-~0.2 s), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000 sessions the
-CPU goes to page rendering (~6 s for 17,600 pages), the audit scan (~2 s), calendars and
-schedule exports (~2 s), loading (~1.1 s serial), media and view (~1.6 s serial) and linking
-43,000 files; about 2.4 s of serial work before the fork keeps the wall time above half the CPU
-time. A one-session edit in `serve` at 10,000 sessions now spends ~0.04 s re-parsing the
-sessions file (mostly decoding its 23 MB), ~0.04 s splicing 82 MB of whole-schedule files and
-~0.03 s splicing pages before browsers reload, then ~0.07 s writing the changed files.
+Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build (0.8 s
+CPU on two cores) spends about 0.2 s outside `build()` (interpreter ~0.04 s, imports of
+eventsite, Jinja, Markdown, nh3 and the standard library ~0.15 s, the report and exit), then
+~0.05 s loading, ~0.07 s on media and view, and the rest rendering, auditing and linking 720
+pages and 1,963 files on two processes. The 0.25 s target would need a whole site's render and
+audit in well under 0.1 s of Python, i.e. a render cache kept on disk between processes and
+keyed by each page's recorded inputs, which is not built. A cold build adds Pillow work for 182
+photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s, Lanczos resizing ~0.7 s,
+decoding ~0.2 s), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
+sessions (13.1 s CPU) the CPU goes to page rendering (~3.8 s for 17,600 pages), the audit scan
+(~1.5–2 s), calendars and schedule exports (~1.5 s), loading (~1.0 s serial), media and view
+(~1.1 s serial) and linking 43,000 files; about 2.4 s of serial work before the fork keeps the
+wall time above half the CPU time. Peak memory (352 MiB) is set while pages render: the two
+processes share ~226 MiB of model, view and templates at the fork, copy the pages of it they
+touch, and each keeps its own rich-text cache (~18 MB); a `-j 1` build peaks at ~281 MiB. A
+one-session edit in `serve` at 10,000 sessions spends ~0.04 s re-parsing the sessions file
+(mostly decoding its 23 MB), ~0.04 s splicing 82 MB of whole-schedule files and ~0.03 s
+splicing pages before browsers reload, then ~0.07 s writing the changed files.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
