@@ -194,10 +194,6 @@ def object_digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:DIGEST_SIZE]
 
 
-def object_name(data: bytes) -> str:
-    return object_digest(data).hex()
-
-
 def _digests(packed: bytes | bytearray) -> set[bytes]:
     return {bytes(packed[i : i + DIGEST_SIZE]) for i in range(0, len(packed), DIGEST_SIZE)}
 

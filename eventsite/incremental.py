@@ -384,9 +384,9 @@ class Rebuilder:
         )
         kept_digests = dict(previous.digests)
         for key, old in previous.digests.items():
-            if key[0] not in patch.UNTOUCHED_KINDS and digests.digest(key) != old:
+            if key[0] not in patch.UNTOUCHED_KINDS and (now := digests.digest(key)) != old:
                 changed.add(key)
-                kept_digests[key] = digests.digest(key)
+                kept_digests[key] = now
         stale = renderer.drop_fragments(changed)
         stats = RebuildStats()
         records = dict(previous.records)

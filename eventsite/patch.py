@@ -48,6 +48,10 @@ _MAX_EDITS = 16  # more changed records than this: a whole load is as quick
 UNTOUCHED_KINDS = frozenset({"photo", "logo", "audio", "template", "globals"})
 
 
+# what `model.normalise` calls for a record, made of the record and the context it was made in
+Normaliser = Callable[[Mapping[str, Any], tuple[object, ...]], Callable[[IssueLog], Any]]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RecordKind:
     """A kind of record that can be edited in place."""
@@ -58,11 +62,39 @@ class RecordKind:
     patchable: tuple[str, ...]
     links: tuple[str, ...]  # fields `graph.resolve` sets
     redacted: dict[str, str]  # what contact redaction redacts of it
+    normaliser: Normaliser
 
 
-SESSIONS = RecordKind("sessions", "session", Session, PATCHABLE_FIELDS, _LINKS, SESSION_FIELDS)
+def _session_normaliser(
+    record: Mapping[str, Any], context: tuple[object, ...]
+) -> Callable[[IssueLog], Any]:
+    zone, file = context
+    return functools.partial(normalise_session, record, zone, file=file)
+
+
+def _speaker_normaliser(
+    record: Mapping[str, Any], context: tuple[object, ...]
+) -> Callable[[IssueLog], Any]:
+    return lambda _issues: normalise_speaker(record)
+
+
+SESSIONS = RecordKind(
+    "sessions",
+    "session",
+    Session,
+    PATCHABLE_FIELDS,
+    _LINKS,
+    SESSION_FIELDS,
+    _session_normaliser,
+)
 SPEAKERS = RecordKind(
-    "speakers", "speaker", Speaker, SPEAKER_PATCHABLE_FIELDS, ("sessions",), SPEAKER_FIELDS
+    "speakers",
+    "speaker",
+    Speaker,
+    SPEAKER_PATCHABLE_FIELDS,
+    ("sessions",),
+    SPEAKER_FIELDS,
+    _speaker_normaliser,
 )
 KINDS = (SESSIONS, SPEAKERS)
 
@@ -137,7 +169,7 @@ def _record_edit(
     redactor = ContactRedactor(IssueLog(), publish)
     redaction = (redactor, kind.redacted, kind.document, kind.entity)
     remade, entity = records.remake(
-        kind.document, new, made.context, _normaliser(kind, new, made.context), redaction
+        kind.document, new, made.context, kind.normaliser(new, made.context), redaction
     )
     if remade.issues != made.issues or remade.redacted[2] != made.redacted[2]:
         return None  # the issue log would change
@@ -146,16 +178,6 @@ def _record_edit(
     if not _same_structure(kind, made.entity, remade.entity):
         return None
     return RecordEdit(kind, old, remade, entity, copy)
-
-
-def _normaliser(
-    kind: RecordKind, record: Mapping[str, Any], context: tuple[object, ...]
-) -> Callable[[IssueLog], Any]:
-    """What `model.normalise` calls for `record` (with the context it was made in)."""
-    if kind is SESSIONS:
-        zone, file = context
-        return functools.partial(normalise_session, record, zone, file=file)
-    return lambda _issues: normalise_speaker(record)
 
 
 def _same_structure(kind: RecordKind, old: object, new: object) -> bool:

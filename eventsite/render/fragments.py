@@ -37,6 +37,8 @@ _MISSING = object()
 _UNCACHEABLE = None  # names of a template whose inputs cannot be known statically
 # tags whose body is rendered into a string first: what they output may be copied or changed
 _BUFFERING = (nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.AssignBlock)
+# tags that pull in another template's output
+_PULLS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 # names that render blocks into strings (`self.x()`, `super()`)
 _BLOCK_CALLERS = frozenset({"self", "super"})
 
@@ -165,8 +167,7 @@ class FragmentExtension(Extension):
 
     def _output_inside(self, node: nodes.Node) -> bool:
         """Whether a buffering tag holds a fragment or pulls in a template (which might)."""
-        pulls = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
-        return bool(self._fragments_in(node)) or any(True for _ in node.find_all(pulls))
+        return bool(self._fragments_in(node)) or any(True for _ in node.find_all(_PULLS))
 
     def _names_read(self, name: str) -> tuple[str, ...] | None:
         if name not in self._names:

@@ -297,14 +297,15 @@ class TrackingRenderer(HtmlRenderer):
         extension = self._fragment_extension()
         if rendered is None or extension is None or not extension.streams(template.name or ""):
             return super()._page_bytes(template, context)
-        chunks: list[str] = []
+        chunks: list[bytes] = []
         runs: array[int] = array("q")
         entries: list[Entry] = []
         size = end = 0  # bytes so far; where the last noted fragment ends
         exact = True
         try:
             for piece in template.root_render_func(template.new_context(context)):
-                length = len(piece) if piece.isascii() else len(piece.encode())
+                data = piece.encode("utf-8")  # once: offsets are in bytes
+                length = len(data)
                 if rendered:
                     entry = rendered[0]
                     if len(rendered) == 1 and piece == entry[0]:
@@ -315,13 +316,13 @@ class TrackingRenderer(HtmlRenderer):
                     else:  # output with other text, or not output where it was rendered
                         exact = False
                     rendered.clear()
-                chunks.append(piece)
+                chunks.append(data)
                 size += length
         except Exception:
             self.env.handle_exception()
         if exact and not rendered:
             self._spans = runs, tuple(entries)
-        return "".join(chunks).encode("utf-8")
+        return b"".join(chunks)
 
     def splice(
         self,

@@ -45,7 +45,7 @@ def read_folder(root: Path, issues: IssueLog, parse: Parser = parse_document) ->
                 )
             continue
         shown[name] = str(path)
-        documents[name] = parse(name, _read_data(path), str(path), issues)
+        documents[name] = parse(name, read_data(path), str(path), issues)
     store = MediaStore(
         names=_index_media(root),
         reader=lambda rel: _read_media(root, rel),
@@ -89,12 +89,9 @@ def _read_media(root: Path, rel: str) -> bytes:
     return _read_capped(path, MAX_MEDIA_BYTES)
 
 
-def _read_data(path: Path) -> bytes:
+def read_data(path: Path) -> bytes:
     limit = max_json_bytes()
     return _read_capped(path, limit, f"file is {too_big(limit)}")
-
-
-read_data = _read_data  # what `read_folder` reads a data file with (`eventsite serve`)
 
 
 def _read_capped(path: Path | str, cap: int, too_big_message: str = "") -> bytes:
