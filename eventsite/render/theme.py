@@ -25,7 +25,6 @@ from eventsite.errors import ThemeError
 from eventsite.render.fragments import FragmentExtension
 
 DEFAULT_THEME = "default"
-_JINJA_GETATTR = jinja2.Environment.getattr
 CODE_VERSION = "3"  # of what `OutputCodeGenerator` writes: the bytecode cache's folder has it
 
 try:  # the C function behind `markupsafe.escape`: a str's escaped text, as a str
@@ -40,8 +39,12 @@ class OutputCodeGenerator(CodeGenerator):
     """Jinja's code generator, but a `{{ value }}` that is a plain str is escaped in C.
 
     `escape()` wraps every output value in a Markup object, which the page's join throws away;
-    pages output about a million values at 10,000 sessions. Anything that is not exactly a str
-    (Markup, numbers, undefined values) still goes through `escape()`: the same text either way.
+    pages output about a million values at 10,000 sessions. Markup is output as it is; anything
+    else (numbers, undefined values, str subclasses) still goes through `escape()`: the same
+    text either way.
+
+    For Jinja's own environment class (see `_plain_environment`), also: attribute reads without
+    a Python call, the `fragment` tag called directly, and an output's pieces yielded as one.
     """
 
     def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
@@ -58,16 +61,63 @@ class OutputCodeGenerator(CodeGenerator):
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
             super()._output_child_post(node, frame, finalize)
             return
-        self.write(") is str else escape(_out))")
+        # Markup is escaped already: `escape()` would copy it (a fragment's markup, each time)
+        self.write(") is str else _out if type(_out) is Markup else escape(_out))")
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        """Consecutive outputs yielded as one joined string where the page's text is only
+        joined (a chunk passes up through every enclosing template's generator)."""
+        if frame.buffer is not None or not _plain_environment(self.environment):
+            super().visit_Output(node, frame)
+            return
+        if frame.require_output_check:
+            if self.has_known_extends:
+                return
+            self.writeline("if parent_template is None:")
+            self.indent()
+        finalize = self._make_finalize()
+        body = self._output_body(node, frame, finalize)
+        self.writeline("yield " if len(body) == 1 else "yield concat((")
+        for item in body:
+            if isinstance(item, list):
+                self.write(self._output_const_repr(item))
+            else:
+                self._output_child_pre(item, frame, finalize)
+                self.visit(item, frame)
+                self._output_child_post(item, frame, finalize)
+            if len(body) > 1:
+                self.write(", ")
+        if len(body) > 1:
+            self.write("))")
+        if frame.require_output_check:
+            self.outdent()
+
+    def _output_body(
+        self, node: nodes.Output, frame: Frame, finalize: Any
+    ) -> list[list[Any] | nodes.Expr]:
+        """Jinja's grouping of an output's children: runs of constants, and expressions."""
+        body: list[list[Any] | nodes.Expr] = []
+        for child in node.nodes:
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            if body and isinstance(body[-1], list):
+                body[-1].append(const)
+            else:
+                body.append([const])
+        return body
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
         """`x.name` as the builtin `getattr` with a default, falling back to the environment's
         (an item, or undefined) only when there is no such attribute: the same value without a
         Python call per attribute read (pages read about 1.5 million at 10,000 sessions).
 
-        Only for an environment that does not change `getattr` (the tracking environment of
-        `eventsite serve` records each read there)."""
-        if self.environment.is_async or not _plain_getattr(self.environment):
+        Not for the tracking environment of `eventsite serve`: it records each read there."""
+        if self.environment.is_async or not _plain_environment(self.environment):
             super().visit_Getattr(node, frame)
             return
         attribute = repr(node.attr)
@@ -91,8 +141,10 @@ class OutputCodeGenerator(CodeGenerator):
         self.write(")")
 
 
-def _plain_getattr(environment: jinja2.Environment) -> bool:
-    return type(environment).getattr is _JINJA_GETATTR
+def _plain_environment(environment: jinja2.Environment) -> bool:
+    """Jinja's own environment class: a subclass may change `getattr` or read the output
+    piece by piece (`eventsite.render.tracking`), so it gets Jinja's code for those."""
+    return type(environment) is jinja2.Environment
 
 
 def _is_fragment_call(node: nodes.Call) -> bool:
@@ -156,8 +208,8 @@ class Theme:
             lstrip_blocks=True,
             undefined=jinja2.StrictUndefined,
             auto_reload=False,
-            # inlined attribute reads compile differently: not the tracking environment's code
-            bytecode_cache=_bytecode_cache("" if factory.getattr is _JINJA_GETATTR else "-tracked"),
+            # see `_plain_environment`: a subclass's templates compile to other code
+            bytecode_cache=_bytecode_cache("" if factory is jinja2.Environment else "-subclass"),
             extensions=[FragmentExtension],
         )
         env.code_generator_class = OutputCodeGenerator
