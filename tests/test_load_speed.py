@@ -81,6 +81,20 @@ def test_digit_count_shortcut_finds_the_same_phone_numbers(text: str) -> None:
     assert list(contacts.phone_spans(text)) == _phone_spans_without_shortcut(text)
 
 
+CONTACT_PIECES = [
+    *"0123456789 +-().:/tel@abc%4&#;\n\u0663\uff11",
+    *("mailto:", "tel:", "<a href='", "'>", "</a>", "&#64;", "%40", "&commat;", ".org"),
+]
+CONTACTISH = st.lists(st.sampled_from(CONTACT_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(CONTACTISH, st.text(max_size=60)))
+def test_redaction_first_check_changes_nothing(text: str) -> None:
+    """A field without "@", "&", "%" or enough digits is returned as it is, unsearched."""
+    assert contacts.redact(text) == contacts.redact_all(text)
+
+
 def test_phone_numbers_in_other_scripts_digits_are_still_found() -> None:
     arabic_indic = "Call +\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667 now"
     assert list(contacts.phone_spans(arabic_indic)) == _phone_spans_without_shortcut(arabic_indic)

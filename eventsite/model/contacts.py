@@ -63,7 +63,18 @@ def could_hold_phone(text: str) -> bool:
     also matches other scripts' digits, so only ASCII text is judged by the count."""
     if not text.isascii():
         return True
-    return sum(map(text.count, "0123456789")) >= MIN_PHONE_DIGITS
+    data = text.encode("ascii")  # bytes: the digits deleted in one C pass, not ten counts
+    return len(data) - len(data.translate(None, _ASCII_DIGITS)) >= MIN_PHONE_DIGITS
+
+
+_ASCII_DIGITS = b"0123456789"
+
+
+def could_hold_contact(text: str) -> bool:
+    """Whether `redact` could find anything: an address needs an "@", written out or escaped
+    (with "&" or "%"), a phone number enough digits; taking links apart only removes text.
+    Most fields have neither, and skip the link patterns' passes over their whole text."""
+    return "@" in text or "&" in text or "%" in text or could_hold_phone(text)
 
 
 def phone_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -96,8 +107,13 @@ class Redacted:
 
 def redact(text: str) -> Redacted:
     """`text` with every e-mail address and phone number replaced by a note."""
-    if not text:
+    if not text or not could_hold_contact(text):
         return Redacted(text)
+    return redact_all(text)
+
+
+def redact_all(text: str) -> Redacted:
+    """`redact` without its first check: every pattern looked for."""
     unwrapped = text
     if ":" in unwrapped:  # the links need "mailto:" or "tel:"
         unwrapped = _TEL_LINK.sub(r"\1", _MAILTO_LINK.sub(r"\1", unwrapped))
