@@ -122,6 +122,8 @@ def safe_url(value: Any) -> str:
 def profile_url(kind: str, value: Any) -> str:
     """Links from speaker profiles: full URLs, bare domains, or handles like `@name`."""
     raw = text(value)
+    if not raw:  # most speakers leave most profiles empty
+        return ""
     url = safe_url(raw)
     if url:
         return url
