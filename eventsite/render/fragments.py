@@ -22,13 +22,14 @@ whether a page template outputs each top-level fragment exactly once, where it i
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any, ClassVar
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
-from jinja2.runtime import Context
+from jinja2.runtime import Context, new_context
 from markupsafe import Markup
 
 # context variables read by context functions (`url`, `srcset`) rather than by name
@@ -134,8 +135,8 @@ class FragmentExtension(Extension):
         outer = recorder.enter_fragment() if recorder is not None else None
         try:
             template = self.environment.get_template(name)
-            new_context = template.new_context(context.get_all(), True, variables)
-            markup = Markup("".join(template.root_render_func(new_context)))
+            inner = template_context(template, context.get_all(), True, variables)
+            markup = Markup("".join(template.root_render_func(inner)))
         finally:
             read: frozenset[Any] = frozenset()
             if recorder is not None:
@@ -206,6 +207,26 @@ class FragmentExtension(Extension):
                 name = call.args[1]
                 found.append(name.value if isinstance(name, nodes.Const) else None)
         return found
+
+
+def template_context(
+    template: jinja2.Template,
+    variables: dict[str, Any],
+    shared: bool = False,
+    local: dict[str, Any] | None = None,
+) -> Context:
+    """`template.new_context(variables, shared, local)`, with the template's globals (a
+    ChainMap of its own and the environment's, which Jinja iterates in Python for every
+    context: twice per page, once per fragment made) first merged into a dict the same way."""
+    found = template.globals
+    if isinstance(found, ChainMap):
+        merged: dict[str, Any] = {}
+        for mapping in reversed(found.maps):  # the first map that has a name wins
+            merged.update(mapping)
+        found = merged
+    return new_context(
+        template.environment, template.name, template.blocks, variables, shared, found, local
+    )
 
 
 def _replay(environment: jinja2.Environment, read: frozenset[Any]) -> None:
