@@ -110,23 +110,26 @@ class FragmentExtension(Extension):
         return entry
 
     def _key(self, context: Context, name: str, variables: dict[str, Any]) -> Key | None:
-        names = self._names_read(name)
+        names = self._names.get(name, _MISSING)  # inlined `_names_read`: called per fragment
+        if names is _MISSING:
+            names = self._names_read(name)
         if names is None:
             return None
-        globals_ = self.environment.globals
-        own, parent = context.vars, context.parent  # what `resolve_or_missing` looks in
+        global_value = self.environment.globals.get
+        # what `resolve_or_missing` looks in, after the `with` variables
+        own, parent = context.vars.get, context.parent.get
         key: list[Any] = [name]
+        append = key.append
         for variable in names:
-            if variable in variables:
-                value = variables[variable]
-            elif variable in own:
-                value = own[variable]
-            else:
-                value = parent.get(variable, _MISSING)
-                if value is globals_.get(variable, _MISSING):
-                    continue  # the same for every page of this view
+            value = variables.get(variable, _MISSING)
+            if value is _MISSING:
+                value = own(variable, _MISSING)
+                if value is _MISSING:
+                    value = parent(variable, _MISSING)
+                    if value is global_value(variable, _MISSING):
+                        continue  # the same for every page of this view
             # the type too: Markup("a") == "a", and 1 == True, but they render differently
-            key.append((variable, type(value), value))
+            append((variable, type(value), value))
         return tuple(key)
 
     def _make(self, context: Context, name: str, variables: dict[str, Any]) -> Entry:
