@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from eventsite.issues import IssueLog
@@ -150,8 +151,12 @@ def _check_times(session: Session, issues: IssueLog) -> None:
         session.end = session.start
 
 
+@lru_cache(maxsize=4096)  # the few track, room and type names, compared for every session
 def _norm(name: str) -> str:
-    return re.sub(r"[\s\u2010-\u2015-]+", " ", name).strip().casefold()
+    return _DASHES_AND_SPACES.sub(" ", name).strip().casefold()
+
+
+_DASHES_AND_SPACES = re.compile(r"[\s\u2010-\u2015-]+")
 
 
 class _Index(Generic[N]):
