@@ -141,3 +141,26 @@ def test_calendar_folding_by_bytes_equals_folding_by_characters(line: str) -> No
 
     assert fold(line) == _fold_by_characters(line)
     assert all(len(part.encode("utf-8")) <= 75 for part in fold(line).split("\r\n"))
+
+
+def _stretches_hold_quotes_by_counting(text: str, size: int) -> bool:
+    """The check as two counts per stretch: more quotes than quotes after a backslash."""
+    return all(
+        text.count('"', start, start + size) > text.count('\\"', max(0, start - 1), start + size)
+        for start in range(0, len(text) - size + 1, size)
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(['"', '\\"', "\\", "a", '\\\\"', '""']), max_size=200).map(
+        "".join
+    ),
+    size=st.integers(min_value=1, max_value=40),
+)
+def test_quote_search_judges_stretches_as_counting_does(text: str, size: int) -> None:
+    from eventsite.sources.base import _every_stretch_holds_a_quote
+
+    assert _every_stretch_holds_a_quote(text, size) == _stretches_hold_quotes_by_counting(
+        text, size
+    )

@@ -259,21 +259,34 @@ def _may_hold_long_string(text: str) -> bool:
     return '\\"' in text and _LONG_RUN.search(text.replace('\\"', "x")) is not None
 
 
-def _every_stretch_holds_a_quote(text: str) -> bool:
-    """Whether each stretch of MAX_STRING_CHARS / 2 characters (from the start, end to end)
-    holds a quote that is not escaped: two C-level counts per stretch, no copy of the text.
+def _every_stretch_holds_a_quote(text: str, size: int = MAX_STRING_CHARS // 2) -> bool:
+    """Whether each stretch of `size` characters (from the start, end to end) holds a quote
+    that is not escaped (not right after a backslash): found by C-level searches from the
+    stretch's start, which in JSON text stop within a few characters; no copy of the text.
 
     A string longer than MAX_STRING_CHARS takes more text than that, so it would hold a whole
     stretch, and a string holds no quote that is not escaped. An escaped backslash before a
-    closing quote makes that quote look escaped: a false alarm at worst. A stretch's count of
-    escaped quotes starts one character early, at a backslash cut off by the stretch's start.
+    closing quote makes that quote look escaped: a false alarm at worst.
     """
-    size = MAX_STRING_CHARS // 2
     for start in range(0, len(text) - size + 1, size):
-        end = start + size
-        if text.count('"', start, end) <= text.count('\\"', max(0, start - 1), end):
+        if not _holds_unescaped_quote(text, start, start + size):
             return False
     return True
+
+
+def _holds_unescaped_quote(text: str, start: int, end: int) -> bool:
+    at = text.find('"', start, end)
+    for _ in range(_QUOTES_LOOKED_AT):
+        if at < 0:
+            return False
+        if at == 0 or text[at - 1] != "\\":
+            return True
+        at = text.find('"', at + 1, end)
+    # many escaped quotes (hostile text?): count them all in C instead
+    return text.count('"', start, end) > text.count('\\"', max(0, start - 1), end)
+
+
+_QUOTES_LOOKED_AT = 32
 
 
 def clean_strings(value: Any, file: str, issues: IssueLog, *, surrogates: bool = True) -> Any:
