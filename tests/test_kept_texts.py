@@ -74,3 +74,59 @@ def test_without_a_folder_nothing_is_kept() -> None:
     text.rich_text.cache_clear()
     assert text.rich_text("<p>two</p>") == "<p>two</p>"
     text.save_sanitised_texts()
+
+
+def test_records_are_appended_and_read_back_whole(tmp_path: Path) -> None:
+    from eventsite.model.textstore import TextStore
+
+    path = str(tmp_path / "texts")
+    for round_ in range(3):
+        store = TextStore.read(path)
+        assert store.records == round_
+        assert store.texts == {bytes([n]): f"<p>{n}</p>" for n in range(round_)}
+        store.add(bytes([round_]), f"<p>{round_}</p>")
+        store.save()
+
+
+def test_a_half_written_record_is_not_read(tmp_path: Path) -> None:
+    from eventsite.model.textstore import TextStore
+
+    path = tmp_path / "texts"
+    store = TextStore(str(path))
+    store.add(b"a", "<p>a</p>")
+    store.save()
+    whole = path.read_bytes()
+    store = TextStore.read(str(path))
+    store.add(b"b", "<p>b</p>")
+    store.save()
+    path.write_bytes(path.read_bytes()[:-3])  # the second record cut short
+    assert TextStore.read(str(path)).texts == {b"a": "<p>a</p>"}
+    flipped = bytearray(path.read_bytes())
+    flipped[len(whole) - 2] ^= 1  # a changed byte in the first record
+    path.write_bytes(bytes(flipped))
+    assert TextStore.read(str(path)).texts == {}
+
+
+def test_many_records_are_rewritten_as_one(tmp_path: Path) -> None:
+    from eventsite.model.textstore import MAX_RECORDS, TextStore
+
+    path = str(tmp_path / "texts")
+    for n in range(MAX_RECORDS + 1):
+        store = TextStore.read(path)
+        store.add(n.to_bytes(2, "big"), str(n))
+        store.save()
+    store = TextStore.read(path)
+    assert store.records == 1 and len(store.texts) == MAX_RECORDS + 1
+
+
+def test_each_export_has_its_own_file(tmp_path: Path) -> None:
+    text.keep_sanitised_texts(str(tmp_path), "/some/export")
+    text.rich_text.cache_clear()
+    text.rich_text("*one*")
+    text.save_sanitised_texts()
+    text.keep_sanitised_texts(str(tmp_path), "/another/export")
+    text.rich_text.cache_clear()
+    text.rich_text("*two*")
+    text.save_sanitised_texts()
+    text.rich_text.cache_clear()
+    assert len(list(tmp_path.iterdir())) == 2
