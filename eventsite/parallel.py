@@ -75,21 +75,19 @@ def render_pages(
         for task in tasks:
             task()
         return
-    first, rest = _first_of_each_template(pages)
-    _render_share(renderer, first, out, Task())  # compiles every template before forking
+    renderer.load_templates(page.template for page in pages)  # once, for every process
     # page tasks report to `bar`: a no-op in the workers; in this process the real progress
     # task, made after forking (a progress bar may run a thread, which must not be forked)
     bar: Task = Task()
-    size = max(4, len(rest) // (jobs * 64), -(-len(rest) // MAX_TASKS))
-    for start in range(0, len(rest), size):
-        chunk = rest[start : start + size]
+    size = max(4, len(pages) // (jobs * 64), -(-len(pages) // MAX_TASKS))
+    for start in range(0, len(pages), size):
+        chunk = pages[start : start + size]
         tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
     release_free_memory()
     workers = [_fork(lambda: queue.run(tasks), out) for _ in range(jobs - 1)]
     queue.close_writing()
     bar = (progress or Progress()).task("pages", len(pages))
-    bar.advance(len(first))
     try:
         queue.run(tasks)
     finally:
@@ -187,18 +185,6 @@ def _render_share(
     for page in pages:
         out.write(page.path, renderer.render(page))
         bar.advance()
-
-
-def _first_of_each_template(
-    pages: Sequence[PageSpec],
-) -> tuple[list[PageSpec], list[PageSpec]]:
-    seen: set[str] = set()
-    first: list[PageSpec] = []
-    rest: list[PageSpec] = []
-    for page in pages:
-        (rest if page.template in seen else first).append(page)
-        seen.add(page.template)
-    return first, rest
 
 
 def _libc_function(name: str) -> Callable[..., int] | None:
