@@ -246,6 +246,11 @@ class SiteAudit:
             self._private_texts(path, _scannable(path, data) or "")
         self._keep(path, found)
 
+    def stream(self, path: str) -> StreamScan:
+        """A scan of a file given a chunk at a time (`StreamScan.feed`), with the findings of
+        `scan` of the whole: a big file is scanned in the parts `scan` cuts it into."""
+        return StreamScan(self, path)
+
     def _scan_calendar(self, path: str, data: bytes) -> None:
         """`scan` of a calendar, whose VEVENTs are each scanned once, not once per calendar.
 
@@ -308,6 +313,68 @@ class SiteAudit:
         findings = self.findings()
         if findings:
             raise PrivacyError(_message(findings))
+
+
+class StreamScan:
+    """`SiteAudit.scan` of a file whose bytes come a chunk at a time (see `SiteAudit.stream`).
+
+    The bytes are held until they are more than a part (`_PART_BYTES`); from then on they are
+    cut where `_text_parts` cuts the whole and each part is scanned and let go, as
+    `_scan_in_parts` does. What needs the whole text (a possible copy of an input document,
+    a private text's word run) reads the file back once it is written (`finish`)."""
+
+    def __init__(self, site_audit: SiteAudit, path: str) -> None:
+        self.site_audit = site_audit
+        self.path = path
+        self.pending = bytearray()
+        self.pieces: list[_PieceHits] = []
+        self.may_copy = False  # the first part's start allows a copy of an input document
+        # a calendar's VEVENTs and a binary file are scanned whole (`scan` does so)
+        self.in_parts = not path.endswith(".ics") and reads_contents(path)
+
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        if self.in_parts and len(self.pending) > _PART_BYTES:
+            self._scan_parts(final=False)
+
+    def fed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """`chunks`, each fed to the scan as it passes."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+
+    def finish(self, whole: Callable[[], bytes]) -> None:
+        """Scan what is left; `whole` reads the whole file back, if it must be looked at whole."""
+        if not self.pieces:  # never more than a part: as `scan` sees it
+            self.site_audit.scan(self.path, bytes(self.pending))
+            return
+        self._scan_parts(final=True)
+        audit = self.site_audit
+        found = list(_raw_copies(self.path, None, audit.documents))  # by its name only
+        if self.may_copy and not found:
+            found = list(_raw_copies(self.path, _scannable(self.path, whole()), audit.documents))
+        found.extend(_piece_emails(self.path, self.pieces, audit.index))
+        found.extend(_piece_phones(self.path, self.pieces, audit.index))
+        if any(piece.anchors for piece in self.pieces):
+            audit._private_texts(self.path, _scannable(self.path, whole()) or "")
+        audit._keep(self.path, found)
+
+    def _scan_parts(self, *, final: bool) -> None:
+        """Scan the parts `_text_parts` would cut from the whole, as far as the bytes held show
+        them: a cut is known once a byte follows it (or at the end, `final`)."""
+        pending = self.pending
+        start = 0
+        while start < len(pending):
+            cut = pending.find(b"\n", start + _PART_BYTES - 1) + 1 or len(pending)
+            if cut >= len(pending) and not final:
+                break
+            part = _unescape(str(memoryview(pending)[start:cut], "utf-8", "replace"))
+            if not self.pieces:
+                self.may_copy = _may_copy_input(self.path, part, self.site_audit.documents)
+            audit = self.site_audit
+            self.pieces.append(_text_hits(part, audit.runs, audit.texts))
+            start = cut
+        del pending[:start]
 
 
 def _message(findings: list[Finding]) -> str:

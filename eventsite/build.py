@@ -23,7 +23,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import RecordMaker, normalise
-from eventsite.parallel import Files, SiteOutput, job_count, render_pages, write_all
+from eventsite.parallel import Chunks, Files, SiteOutput, job_count, render_pages, write_all
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -281,7 +281,9 @@ def other_files(
     """
     files: dict[str, bytes] = {}
     for part in other_file_parts(view, pages, cache):
-        files.update(part())  # a dict or (path, bytes) pairs
+        made = part()  # a dict or (path, bytes or chunks) pairs
+        for path, data in made.items() if isinstance(made, dict) else made:
+            files[path] = data.joined() if isinstance(data, Chunks) else data
     return files
 
 
@@ -306,7 +308,8 @@ def other_file_parts(
             lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
         ]
         if frab_cache
-        else [lambda: frab.frab_items(view)]  # one schedule description for both formats
+        # one schedule description for both formats, each file written as it is made
+        else [lambda: ((path, Chunks(pieces)) for path, pieces in frab.frab_pieces(view))]
     )
     return [
         *schedules,
