@@ -135,6 +135,7 @@ class FileStore:
         made = time.time_ns() // 10**9 * 10**9 + _time_mark(digest)
         os.utime(target, ns=(made, made))
         temporary = f"{obj}.tmp-{os.getpid()}-{threading.get_ident()}"
+        os.makedirs(self.root, exist_ok=True)
         try:
             os.link(target, temporary)
             os.replace(temporary, obj)  # never a half-written object: it is complete already

@@ -1,0 +1,122 @@
+"""Files written as they are made (`SiteWriter.write_chunks`, `SiteAudit.stream`) must end up
+exactly as if written whole: the same bytes, the same file-store objects, the same findings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_audit_calendars import DOCUMENTS, _reference_scan
+from test_audit_parts import _PATHS, _TEXT
+
+from eventsite import audit
+from eventsite.filestore import FileStore, _holds
+from eventsite.parallel import Chunks, SiteOutput
+from eventsite.writer import SiteWriter
+
+
+def _cut(data: bytes, sizes: list[int]) -> list[bytes]:
+    """`data` in chunks of the given sizes (cycled), the last one what is left."""
+    chunks, start = [], 0
+    for size in sizes * (len(data) + 1):
+        if start >= len(data):
+            break
+        chunks.append(data[start : start + size])
+        start += size
+    return chunks
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _PATHS, st.integers(1, 40), st.lists(st.integers(1, 30), min_size=1, max_size=5))
+def test_a_streamed_scan_finds_what_a_scan_of_the_whole_finds(
+    text: str, path: str, part_bytes: int, sizes: list[int]
+) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    streamed = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
+    whole = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
+    with mock.patch.object(audit, "_PART_BYTES", part_bytes):
+        scan = streamed.stream(path)
+        for chunk in _cut(data, sizes):
+            scan.feed(chunk)
+        scan.finish(lambda: data)
+    _reference_scan(whole, path, data)
+    assert streamed.findings() == whole.findings()
+    assert streamed.state.private_texts == whole.state.private_texts
+
+
+def test_a_streamed_copy_of_an_input_document_is_found() -> None:
+    for name, document in DOCUMENTS.items():
+        copy = json.dumps(document, indent=2).encode()
+        site_audit = audit.SiteAudit(DOCUMENTS, frozenset())
+        with mock.patch.object(audit, "_PART_BYTES", 7):
+            scan = site_audit.stream("data/copy.json")
+            for chunk in _cut(copy, [5]):
+                scan.feed(chunk)
+            scan.finish(lambda copy=copy: copy)
+        assert any(f.shown == repr(name) for f in site_audit.findings())
+
+
+def _write(root: Path, store: FileStore | None, files: dict[str, bytes], chunked: bool) -> None:
+    writer = SiteWriter(root, store)
+    out = SiteOutput(writer, audit.SiteAudit(DOCUMENTS, frozenset()))
+    for path, data in files.items():
+        if chunked:
+            out.write_chunks(path, Chunks(_cut(data, [3, 1, 7])))
+        else:
+            out.write(path, data)
+    writer.finish()
+
+
+FILES = {
+    "schedule.xml": b"<schedule>\n" + b"<event>x</event>\n" * 40 + b"</schedule>\n",
+    "same.json": b"<schedule>\n" + b"<event>x</event>\n" * 40 + b"</schedule>\n",
+    "empty.json": b"",
+}
+
+
+def test_chunks_written_with_a_store_are_the_objects_a_whole_write_makes(tmp_path: Path) -> None:
+    whole_store = FileStore(tmp_path / "whole-files")
+    _write(tmp_path / "whole", whole_store, FILES, chunked=False)
+    store = FileStore(tmp_path / "files")
+    _write(tmp_path / "site", store, FILES, chunked=True)  # new objects, adopted
+    _write(tmp_path / "again", store, FILES, chunked=True)  # the same objects, linked
+    for path, data in FILES.items():
+        for site in ("whole", "site", "again"):
+            assert (tmp_path / site / path).read_bytes() == data
+        assert (tmp_path / "site" / path).stat().st_ino == (tmp_path / "again" / path).stat().st_ino
+    assert sorted(os.listdir(store.root)) == sorted(os.listdir(whole_store.root))
+    # two contents, made once each; every other file linked to them
+    assert (store.created, store.linked) == (2, 1 + 3)
+    for name in os.listdir(store.root):  # reusable: made with their time mark
+        obj = store.root / name
+        assert _holds(str(obj), obj.stat().st_size, bytes.fromhex(name))
+        assert obj.stat().st_nlink in {3, 5}
+
+
+def test_chunks_written_without_a_store_or_in_place(tmp_path: Path) -> None:
+    _write(tmp_path / "site", None, FILES, chunked=True)
+    _write(tmp_path / "site", FileStore(tmp_path / "files"), FILES, chunked=True)  # in place
+    for path, data in FILES.items():
+        assert (tmp_path / "site" / path).read_bytes() == data
+
+
+def test_frab_pieces_are_the_frab_files(tmp_path: Path) -> None:
+    from test_format_text import SAMPLE
+
+    from eventsite import urls
+    from eventsite.build import load_graph
+    from eventsite.issues import IssueLog
+    from eventsite.media import MediaResolver
+    from eventsite.render import frab
+    from eventsite.render.view import build_view
+
+    issues = IssueLog()
+    raw, graph = load_graph(str(SAMPLE), issues)
+    for base in (None, "https://example.org/ev/"):
+        view = build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl.parse(base))
+        pieces = {path: b"".join(made) for path, made in frab.frab_pieces(view)}
+        assert pieces == frab.frab_files(view)
