@@ -120,3 +120,36 @@ def test_frab_pieces_are_the_frab_files(tmp_path: Path) -> None:
         view = build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl.parse(base))
         pieces = {path: b"".join(made) for path, made in frab.frab_pieces(view)}
         assert pieces == frab.frab_files(view)
+
+
+def _reference_fold(line: str) -> str:
+    from eventsite.render import ical
+
+    return ical._fold_utf8(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=400))
+def test_ascii_lines_fold_as_any_line_does(line: str) -> None:
+    from eventsite.render import ical
+
+    assert ical.fold(line) == _reference_fold(line)
+
+
+def _reference_distinct_words(texts: list[str]) -> list[str]:
+    from eventsite.render import search
+
+    seen: dict[str, None] = {}
+    for text in texts:
+        for word in search._WORD.findall(search.normalise(text)):
+            if len(word) >= search.MIN_WORD_LENGTH and word not in search.STOP_WORDS:
+                seen.setdefault(word, None)
+    return list(seen)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="aAbé\u0301İ_1 .,-\u00a0\tthe", max_size=30), max_size=6))
+def test_distinct_words_are_each_texts_words_in_order(texts: list[str]) -> None:
+    from eventsite.render import search
+
+    assert search.distinct_words(texts) == _reference_distinct_words(texts)

@@ -199,6 +199,21 @@ def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never inside a UTF-8 character."""
     if len(line) <= FOLD_OCTETS // 4:  # short enough whatever its characters
         return line
+    if line.isascii():  # a character an octet: cut by slicing (a long description, 20 cuts)
+        if len(line) <= FOLD_OCTETS:
+            return line
+        rest = range(FOLD_OCTETS, len(line), FOLD_OCTETS - 1)
+        return _FOLD_BREAK.join(
+            [line[:FOLD_OCTETS], *(line[i : i + FOLD_OCTETS - 1] for i in rest)]
+        )
+    return _fold_utf8(line)
+
+
+_FOLD_BREAK = CRLF + " "
+
+
+def _fold_utf8(line: str) -> str:
+    """`fold` of any line: cut between UTF-8 characters."""
     data = line.encode("utf-8")
     if len(data) <= FOLD_OCTETS:
         return line
@@ -212,4 +227,4 @@ def fold(line: str) -> str:
         # continuation lines start with a space, which counts towards their 75 octets
         start, limit = cut, FOLD_OCTETS - 1
     chunks.append(data[start:])
-    return (CRLF + " ").join(chunk.decode("utf-8") for chunk in chunks)
+    return _FOLD_BREAK.join(chunk.decode("utf-8") for chunk in chunks)

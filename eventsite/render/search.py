@@ -41,12 +41,9 @@ def normalise(text: str) -> str:
 
 def distinct_words(texts: Iterable[str]) -> list[str]:
     """Each searchable word once, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        for word in _WORD.findall(normalise(text)):
-            if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS:
-                seen.setdefault(word, None)
-    return list(seen)
+    # no word spans two texts joined by a space; repeated words dropped first, in C
+    words = dict.fromkeys(_WORD.findall(" ".join(map(normalise, texts))))
+    return [word for word in words if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS]
 
 
 def session_words(session: Session) -> str:
