@@ -320,8 +320,9 @@ class StreamScan:
 
     The bytes are held until they are more than a part (`_PART_BYTES`); from then on they are
     cut where `_text_parts` cuts the whole and each part is scanned and let go, as
-    `_scan_in_parts` does. What needs the whole text (a possible copy of an input document,
-    a private text's word run) reads the file back once it is written (`finish`)."""
+    `_scan_in_parts` does. A calendar is cut into the pieces `_calendar_pieces` cuts, each
+    scanned as `_scan_calendar` does. What needs the whole text (a possible copy of an input
+    document, a private text's word run) reads the file back once it is written (`finish`)."""
 
     def __init__(self, site_audit: SiteAudit, path: str) -> None:
         self.site_audit = site_audit
@@ -329,12 +330,14 @@ class StreamScan:
         self.pending = bytearray()
         self.pieces: list[_PieceHits] = []
         self.may_copy = False  # the first part's start allows a copy of an input document
-        # a calendar's VEVENTs and a binary file are scanned whole (`scan` does so)
-        self.in_parts = not path.endswith(".ics") and reads_contents(path)
+        self.calendar = path.endswith(".ics") and reads_contents(path)
+        self.in_parts = not self.calendar and reads_contents(path)  # else: scanned whole
 
     def feed(self, chunk: bytes) -> None:
         self.pending += chunk
-        if self.in_parts and len(self.pending) > _PART_BYTES:
+        if self.calendar:
+            self._calendar_pieces()
+        elif self.in_parts and len(self.pending) > _PART_BYTES:
             self._scan_parts(final=False)
 
     def fed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -345,6 +348,9 @@ class StreamScan:
 
     def finish(self, whole: Callable[[], bytes]) -> None:
         """Scan what is left; `whole` reads the whole file back, if it must be looked at whole."""
+        if self.calendar:
+            self._finish_calendar(whole)
+            return
         if not self.pieces:  # never more than a part: as `scan` sees it
             self.site_audit.scan(self.path, bytes(self.pending))
             return
@@ -353,6 +359,10 @@ class StreamScan:
         found = list(_raw_copies(self.path, None, audit.documents))  # by its name only
         if self.may_copy and not found:
             found = list(_raw_copies(self.path, _scannable(self.path, whole()), audit.documents))
+        self._keep(found, whole)
+
+    def _keep(self, found: list[Finding], whole: Callable[[], bytes]) -> None:
+        audit = self.site_audit
         found.extend(_piece_emails(self.path, self.pieces, audit.index))
         found.extend(_piece_phones(self.path, self.pieces, audit.index))
         if any(piece.anchors for piece in self.pieces):
@@ -375,6 +385,30 @@ class StreamScan:
             self.pieces.append(_text_hits(part, audit.runs, audit.texts))
             start = cut
         del pending[:start]
+
+    def _calendar_pieces(self) -> None:
+        """Scan the pieces before each `BEGIN:VEVENT` line held so far (`_calendar_pieces`)."""
+        pending = self.pending
+        start = 0
+        cut = pending.find(_VEVENT_CUT)
+        while cut >= 0:
+            with memoryview(pending) as view:
+                self.pieces.append(self.site_audit._calendar_piece(view[start:cut]))
+            start = cut + 1
+            cut = pending.find(_VEVENT_CUT, start)
+        del pending[:start]
+
+    def _finish_calendar(self, whole: Callable[[], bytes]) -> None:
+        self._calendar_pieces()
+        pending = bytes(self.pending)
+        self.pending = bytearray()
+        end = pending.rfind(_CALENDAR_END_CUT)
+        view = memoryview(pending)
+        audit = self.site_audit
+        if end >= 0:
+            self.pieces.append(audit._calendar_piece(view[:end]))
+        self.pieces.append(audit._calendar_piece(view[end + 1 if end >= 0 else 0 :]))
+        self._keep(list(_raw_copies(self.path, None, audit.documents)), whole)
 
 
 def _message(findings: list[Finding]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,15 +313,23 @@ def other_file_parts(
     )
     return [
         *schedules,
-        lambda: cache.calendar_files(view) if cache else ical.calendar_items(view),
-        lambda: {
-            urls.SEARCH_INDEX: search.search_index(
-                view.graph.sessions, cache.search if cache else None
-            )
-        },
+        lambda: cache.calendar_files(view) if cache else _chunked(ical.calendar_pieces(view)),
+        lambda: (
+            {urls.SEARCH_INDEX: search.search_index(view.graph.sessions, cache.search)}
+            if cache
+            else [(urls.SEARCH_INDEX, Chunks(search.search_index_pieces(view.graph.sessions)))]
+        ),
         sitemap_file,
         lambda: changes.change_files(view, cache.changes if cache else None),
     ]
+
+
+def _chunked(
+    files: Iterable[tuple[str, bytes | list[bytes]]],
+) -> Iterator[tuple[str, bytes | Chunks]]:
+    """Files made whole or in pieces, the pieces to be written one by one."""
+    for path, made in files:
+        yield path, made if isinstance(made, bytes) else Chunks(made)
 
 
 def fail_if_strict(issues: IssueLog, strict: bool) -> None:

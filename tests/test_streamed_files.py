@@ -10,7 +10,7 @@ from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_audit_calendars import DOCUMENTS, _reference_scan
+from test_audit_calendars import _EVENTS, _LINES, DOCUMENTS, _reference_scan
 from test_audit_parts import _PATHS, _TEXT
 
 from eventsite import audit
@@ -153,3 +153,79 @@ def test_distinct_words_are_each_texts_words_in_order(texts: list[str]) -> None:
     from eventsite.render import search
 
     assert search.distinct_words(texts) == _reference_distinct_words(texts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet='ab1</!-é"\\', min_size=1, max_size=6),
+            st.text(alphabet='ab </!-->é"\\\u2028', max_size=30),
+        ),
+        max_size=6,
+    )
+)
+def test_search_index_pieces_are_the_search_index(entries: list[tuple[str, str]]) -> None:
+    from types import SimpleNamespace
+
+    from eventsite.render import search
+
+    sessions = [
+        SimpleNamespace(
+            id=ident,
+            subtitle=words,
+            abstract="",
+            language="",
+            level="",
+            session_type=None,
+            speakers=[],
+        )
+        for ident, words in entries
+    ]
+    assert b"".join(search.search_index_pieces(sessions)) == search.search_index(sessions)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_EVENTS, min_size=1, max_size=4),
+    _LINES,
+    st.sampled_from(["", "\r\n"]),
+    st.lists(st.integers(1, 30), min_size=1, max_size=5),
+)
+def test_a_streamed_calendar_is_scanned_as_a_whole_one(
+    calendars: list[list[str]], header: str, end: str, sizes: list[int]
+) -> None:
+    streamed = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
+    whole = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
+    shared = [event for events in calendars for event in events]  # the schedule's calendar
+    for number, events in enumerate([*calendars, shared]):
+        text = f"BEGIN:VCALENDAR\r\n{header}\r\n" + "".join(events) + "END:VCALENDAR" + end
+        data = text.encode("utf-8", "surrogatepass")
+        scan = streamed.stream(f"c/{number}.ics")
+        for chunk in _cut(data, sizes):
+            scan.feed(chunk)
+        scan.finish(lambda data=data: data)
+        _reference_scan(whole, f"c/{number}.ics", data)
+    assert streamed.findings() == whole.findings()
+    assert streamed.state.private_texts == whole.state.private_texts
+
+
+def test_the_schedule_calendar_in_pieces_is_the_calendar() -> None:
+    from test_format_text import SAMPLE
+
+    from eventsite import urls
+    from eventsite.build import load_graph
+    from eventsite.issues import IssueLog
+    from eventsite.media import MediaResolver
+    from eventsite.render import ical
+    from eventsite.render.view import build_view
+
+    issues = IssueLog()
+    raw, graph = load_graph(str(SAMPLE), issues)
+    view = build_view(graph, MediaResolver(raw.media, issues), urls.BaseUrl())
+    pieces = {
+        path: made if isinstance(made, bytes) else b"".join(made)
+        for path, made in ical.calendar_pieces(view)
+    }
+    assert pieces == ical.calendar_files(view)
+    assert not isinstance(dict(ical.calendar_pieces(view))[urls.ICAL], bytes)

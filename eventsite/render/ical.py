@@ -51,6 +51,20 @@ def calendar_items(
 ) -> Iterator[tuple[str, bytes]]:
     """The files of `calendar_files` one at a time, so that each can be written and let go
     before the next is made (10,000 sessions: 70 MB of calendars)."""
+    for path, made in calendar_pieces(view, render_event, kept, whole_schedule=True):
+        yield path, made if isinstance(made, bytes) else b"".join(made)
+
+
+def calendar_pieces(
+    view: SiteView,
+    render_event: Callable[[SiteView, Session, datetime], bytes] | None = None,
+    kept: CalendarMemo | None = None,
+    *,
+    whole_schedule: bool = False,
+) -> Iterator[tuple[str, bytes | list[bytes]]]:
+    """`calendar_items`, the schedule's calendar (10,000 sessions: 17 MB) as the list of its
+    pieces unless `whole_schedule` (or `kept`): a writer that writes them one by one never
+    joins them."""
     stamp = calendar_stamp(view)
     sessions = scheduled_sessions(view)
     # each VEVENT is rendered once and shared by every calendar that lists the session; as
@@ -75,7 +89,12 @@ def calendar_items(
         made[key] = found
         return found
 
-    yield urls.ICAL, calendar_for("", sessions)
+    if kept is None and not whole_schedule:
+        blocks = [events[s.id] for s in sessions if s.id in events]
+        yield urls.ICAL, [header(view.event.name).encode("utf-8"), *blocks, _CALENDAR_END]
+        del blocks
+    else:
+        yield urls.ICAL, calendar_for("", sessions)
     for session in sessions:
         yield urls.session_ical_path(session), calendar_for(session.title, [session])
     for track in view.graph.tracks:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from eventsite.model.entities import Session
 from eventsite.render.filters import plain
@@ -77,6 +77,22 @@ def search_index(sessions: Iterable[Session], cache: SearchCache | None = None) 
     else:
         entries = cache.words_of(sessions)
     return f"window.{GLOBAL_NAME}={_payload(entries)};\n".encode()
+
+
+def search_index_pieces(sessions: Iterable[Session]) -> Iterator[bytes]:
+    """`search_index(sessions)` in pieces, each session's entry made when the one before is
+    taken: its words are never all held at once, nor the text they make (10,000 sessions:
+    8 MB, several copies of it while it is escaped and encoded)."""
+    sessions = list(sessions)
+    if len({session.id for session in sessions}) != len(sessions):  # one entry per id
+        yield search_index(sessions)
+        return
+    yield f"window.{GLOBAL_NAME}={{".encode()
+    for number, session in enumerate(sessions):
+        # nothing an entry's escaping looks for spans two entries: each starts and ends with
+        # a quote, and the separators are "{", "," and "}"
+        yield (b"," if number else b"") + _entry_text(session.id, session_words(session))
+    yield b"};\n"
 
 
 class SearchCache:
