@@ -229,3 +229,23 @@ def test_the_schedule_calendar_in_pieces_is_the_calendar() -> None:
     }
     assert pieces == ical.calendar_files(view)
     assert not isinstance(dict(ical.calendar_pieces(view))[urls.ICAL], bytes)
+
+
+def test_plain_texts_are_what_the_plain_filter_makes() -> None:
+    from conftest import real_export_dirs
+    from test_format_text import SAMPLE
+
+    from eventsite.build import load_graph
+    from eventsite.issues import IssueLog
+    from eventsite.render.filters import plain
+    from eventsite.render.schedule_text import PlainTexts
+
+    texts = PlainTexts()
+    sources = [SAMPLE, *(p for p in real_export_dirs() if p.name == "FOSSASIASummit2016")]
+    values = ["", " ", "a\n\n\nb", "<p>a</p>\n<p> b &amp; c</p>", "*x*\n\n- y\n- z", "<br>\u00a0"]
+    for source in sources:
+        _, graph = load_graph(str(source), IssueLog())
+        values += [t for s in graph.sessions for t in (s.short_abstract, s.long_abstract)]
+    for value in values:
+        assert texts.paragraphs(value) == plain(value, paragraphs=True)
+        assert texts.folded(value) == plain(value)

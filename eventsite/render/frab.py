@@ -29,7 +29,7 @@ from xml.etree import ElementTree as ET
 from eventsite import __version__, urls
 from eventsite.model.entities import Event, Room, Session, Speaker, Track
 from eventsite.model.schedule import DAY_START_HOUR, SLOT_MINUTES
-from eventsite.render.filters import plain
+from eventsite.render.schedule_text import paragraphs
 from eventsite.render.view import SiteView
 
 GENERATOR = "eventsite"
@@ -45,6 +45,7 @@ _JSON_ZONE = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 # production, written out (compiles in 0.3 ms; the negated class took 4.5 ms at every start-up)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+PlainOf = Callable[[str], str]  # rich text -> plain text with paragraphs
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +195,13 @@ def frab_items(view: SiteView) -> Iterator[tuple[str, bytes]]:
     yield urls.FRAB_JSON, made
 
 
-def frab_pieces(view: SiteView) -> Iterator[tuple[str, Iterator[bytes]]]:
+def frab_pieces(
+    view: SiteView, plain_of: PlainOf = paragraphs
+) -> Iterator[tuple[str, Iterator[bytes]]]:
     """`frab_items` with each file in pieces, made as they are taken: a writer that writes
     each piece as it comes never holds a whole file (10,000 sessions: 21 and 25 MB). Each
     file's pieces must be taken before the next file is."""
-    schedule = frab_schedule(view)
+    schedule = frab_schedule(view, plain_of=plain_of)
     yield urls.FRAB_XML, _xml_pieces(view, schedule, _xml_event_text)
     pieces = _json_pieces(schedule, _json_event_text)
     del schedule  # held by the pieces until they are all made
@@ -435,7 +438,9 @@ def _indentation_before(text: str) -> str:
 # --- the neutral description ------------------------------------------------------------------
 
 
-def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedule:
+def frab_schedule(
+    view: SiteView, cache: FrabCache | None = None, plain_of: PlainOf = paragraphs
+) -> FrabSchedule:
     event = view.event
     sessions = [session for day in view.days for session in day.sessions]
     numbering = _Numbering(
@@ -443,7 +448,7 @@ def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedul
         sessions=numeric_ids(s.id for s in sessions),
         speakers=numeric_ids(p.id for s in sessions for p in s.speakers),
     )
-    days = _scheduled_days(view, numbering, cache) or _empty_days(event)
+    days = _scheduled_days(view, numbering, cache, plain_of) or _empty_days(event)
     rooms = dict.fromkeys(room for day in days for room in day.rooms)
     base_url = view.base_url.url if _is_http(view.base_url.url) else ""
     logo = view.base_url.absolute(view.event_logo.path) if view.event_logo and base_url else ""
@@ -464,7 +469,10 @@ def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedul
 
 
 def _scheduled_days(
-    view: SiteView, numbering: _Numbering, cache: FrabCache | None = None
+    view: SiteView,
+    numbering: _Numbering,
+    cache: FrabCache | None = None,
+    plain_of: PlainOf = paragraphs,
 ) -> list[FrabDay]:
     """The site's conference days, each with its rooms in the grid's column order."""
     days = []
@@ -474,7 +482,7 @@ def _scheduled_days(
             frab_day.rooms.setdefault(_room_name(column.room), [])
         for session in day.sessions:
             if cache is None:
-                item = _frab_event(view, session, numbering)
+                item = _frab_event(view, session, numbering, plain_of)
             else:
                 item = cache.event(view, session, numbering)
             frab_day.rooms.setdefault(item.room, []).append(item)
@@ -499,11 +507,13 @@ def _frab_day(index: int, day: date, tz: tzinfo) -> FrabDay:
     return FrabDay(index=index, date=day, start=start, end=end)
 
 
-def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
+def _frab_event(
+    view: SiteView, session: Session, numbering: _Numbering, plain_of: PlainOf = paragraphs
+) -> FrabEvent:
     assert session.start is not None
     number = numbering.sessions[session.id]
     path = urls.session_path(session)
-    abstract, description = _abstract_and_description(session)
+    abstract, description = _abstract_and_description(session, plain_of)
     return FrabEvent(
         id=number,
         guid=session_guid(view.event_key, session.id),
@@ -527,10 +537,11 @@ def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> Frab
     )
 
 
-def _abstract_and_description(session: Session) -> tuple[str, str]:
-    """frab's abstract is the short text, its description the long one (if it differs)."""
-    short = clean(plain(session.short_abstract, paragraphs=True))
-    long = clean(plain(session.long_abstract, paragraphs=True))
+def _abstract_and_description(session: Session, plain_of: PlainOf = paragraphs) -> tuple[str, str]:
+    """frab's abstract is the short text, its description the long one (if it differs);
+    `plain_of` makes plain text with paragraphs of them."""
+    short = clean(plain_of(session.short_abstract))
+    long = clean(plain_of(session.long_abstract))
     abstract = short or long
     return abstract, long if long != abstract else ""
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from eventsite import __version__, urls
 from eventsite.model.entities import Session
-from eventsite.render.filters import plain
+from eventsite.render.schedule_text import paragraphs
 from eventsite.render.view import SiteView
 
 CRLF = "\r\n"
@@ -148,8 +148,11 @@ class _HeaderMaker:
         return self._start + fold(f"X-WR-CALNAME:{escape_text(name)}") + CRLF + self._end
 
 
-def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
-    """One scheduled session's VEVENT: folded content lines, each ending in CRLF."""
+def vevent(
+    view: SiteView, session: Session, stamp: datetime, plain_of: Callable[[str], str] = paragraphs
+) -> str:
+    """One scheduled session's VEVENT: folded content lines, each ending in CRLF; `plain_of`
+    makes plain text with paragraphs of rich text."""
     if session.start is None:
         raise ValueError(f"session {session.id} has no start time")
     lines = [
@@ -163,7 +166,7 @@ def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
     lines.append(f"SUMMARY:{escape_text(session.title)}")
     if session.room is not None:
         lines.append(f"LOCATION:{escape_text(session.room.name)}")
-    description = session_description(session)
+    description = session_description(session, plain_of)
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
     if session.track is not None:
@@ -179,19 +182,30 @@ def _encoded_vevent(view: SiteView, session: Session, stamp: datetime) -> bytes:
     return vevent(view, session, stamp).encode("utf-8")
 
 
+def encoded_vevents(
+    plain_of: Callable[[str], str],
+) -> Callable[[SiteView, Session, datetime], bytes]:
+    """A `render_event` for `calendar_pieces`: UTF-8 VEVENTs whose plain text `plain_of` makes."""
+
+    def render(view: SiteView, session: Session, stamp: datetime) -> bytes:
+        return vevent(view, session, stamp, plain_of).encode("utf-8")
+
+    return render
+
+
 def session_uid(view: SiteView, session: Session) -> str:
     """Stable across builds and unique across events: `<session id>-<event key>@eventsite`."""
     return f"{session.id}-{view.event_key}@{UID_DOMAIN}"
 
 
-def session_description(session: Session) -> str:
+def session_description(session: Session, plain_of: Callable[[str], str] = paragraphs) -> str:
     """Subtitle, speakers and the plain-text abstract, separated by blank lines."""
     parts = [session.subtitle.strip()]
     names = [speaker.name for speaker in session.speakers if speaker.name]
     if names:
         label = "Speaker" if len(names) == 1 else "Speakers"
         parts.append(f"{label}: {', '.join(names)}")
-    parts.append(plain(session.abstract, paragraphs=True))
+    parts.append(plain_of(session.abstract))
     return "\n\n".join(part for part in parts if part)
 
 

@@ -46,9 +46,10 @@ def distinct_words(texts: Iterable[str]) -> list[str]:
     return [word for word in words if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS]
 
 
-def session_words(session: Session) -> str:
-    """The words a search should find a session by, beyond what its list item shows."""
-    texts = [session.subtitle, plain(session.abstract), session.language, session.level]
+def session_words(session: Session, plain_of: Callable[[str], str] = plain) -> str:
+    """The words a search should find a session by, beyond what its list item shows;
+    `plain_of` makes plain text of rich text."""
+    texts = [session.subtitle, plain_of(session.abstract), session.language, session.level]
     if session.session_type is not None:
         texts.append(session.session_type.name)
     for speaker in session.speakers:
@@ -79,7 +80,9 @@ def search_index(sessions: Iterable[Session], cache: SearchCache | None = None) 
     return f"window.{GLOBAL_NAME}={_payload(entries)};\n".encode()
 
 
-def search_index_pieces(sessions: Iterable[Session]) -> Iterator[bytes]:
+def search_index_pieces(
+    sessions: Iterable[Session], plain_of: Callable[[str], str] = plain
+) -> Iterator[bytes]:
     """`search_index(sessions)` in pieces, each session's entry made when the one before is
     taken: its words are never all held at once, nor the text they make (10,000 sessions:
     8 MB, several copies of it while it is escaped and encoded)."""
@@ -91,7 +94,8 @@ def search_index_pieces(sessions: Iterable[Session]) -> Iterator[bytes]:
     for number, session in enumerate(sessions):
         # nothing an entry's escaping looks for spans two entries: each starts and ends with
         # a quote, and the separators are "{", "," and "}"
-        yield (b"," if number else b"") + _entry_text(session.id, session_words(session))
+        words = session_words(session, plain_of)
+        yield (b"," if number else b"") + _entry_text(session.id, words)
     yield b"};\n"
 
 
