@@ -328,6 +328,7 @@ def _schedule_files(view: SiteView) -> Iterator[tuple[str, bytes | Chunks]]:
     texts = PlainTexts()
     for path, pieces in frab.frab_pieces(view, texts.paragraphs):
         yield path, Chunks(pieces)
+    texts.keep_only(session.abstract for session in view.graph.sessions)  # what is read next
     render_event = ical.encoded_vevents(texts.paragraphs)
     yield from _chunked(ical.calendar_pieces(view, render_event))
     yield urls.SEARCH_INDEX, Chunks(search.search_index_pieces(view.graph.sessions, texts.folded))

@@ -9,6 +9,8 @@ about 20 MB that the pages it renders may never ask for).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from eventsite.model.text import plain_text, rich_text
 from eventsite.render.filters import plain
 
@@ -30,8 +32,17 @@ class PlainTexts:
         return found
 
     def folded(self, value: str) -> str:
-        """`plain(value)`: paragraphs are only runs of whitespace apart, which it folds."""
-        return " ".join(self.paragraphs(value).split())
+        """`plain(value)`: paragraphs are only runs of whitespace apart, which it folds. The
+        last use of a text: it is let go."""
+        found = self._paragraphs.pop(value, None)
+        if found is None:
+            found = plain_text(_sanitised(value), paragraphs=True)
+        return " ".join(found.split())
+
+    def keep_only(self, values: Iterable[str]) -> None:
+        """Let go of every text but `values`."""
+        kept = {value: self._paragraphs[value] for value in values if value in self._paragraphs}
+        self._paragraphs = kept
 
 
 def paragraphs(value: str) -> str:
