@@ -252,3 +252,10 @@ def test_plain_texts_are_what_the_plain_filter_makes() -> None:
     for value in values:
         assert texts.folded(value) == plain(value)
         assert texts.folded(value) == plain(value)  # let go after the first, made again
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab_1 .é\u0301-\n\u00a0", max_size=300), st.integers(1, 20))
+def test_distinct_words_of_a_long_text_are_its_words(text: str, at_once: int) -> None:
+    with mock.patch.object(audit, "_WORDS_AT_ONCE", at_once):
+        assert audit._distinct_words(text) == set(audit._WORD.findall(text))
