@@ -16,10 +16,8 @@ import hashlib
 import html
 import json
 import marshal
-import os
 import re
 import string
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -751,15 +749,12 @@ class StoredDocuments(Mapping[str, Any]):
     partly copy; 27 MB marshalled, 8 MB compressed).
 
     They are packed on a thread (zlib lets the build go on meanwhile) until `ready()`, which
-    the build calls before it forks, and which decoding a document waits for. Packed, they go
-    to an unnamed temporary file, read back only to decode one (10,000 sessions: 8 MB less
-    memory), unless no such file can be made."""
+    the build calls before it forks, and which decoding a document waits for."""
 
     def __init__(self, documents: Mapping[str, Any]) -> None:
         self._shapes = {name: _shape(value) for name, value in documents.items()}
         self._outlines = [_outline(value) for value in documents.values()]
-        self._packed: dict[str, _Packed] = {}
-        self._spill = _SpillFile.open()
+        self._packed: dict[str, bytes | tuple[Any]] = {}
         self._failure: BaseException | None = None
         self._packing: threading.Thread | None = threading.Thread(
             target=self._pack_all, args=(dict(documents),), name="audit-pack", daemon=True
@@ -769,10 +764,7 @@ class StoredDocuments(Mapping[str, Any]):
     def _pack_all(self, documents: dict[str, Any]) -> None:
         try:
             for name in list(documents):
-                packed: _Packed = _pack(documents.pop(name))  # let go once packed
-                if self._spill is not None and isinstance(packed, bytes):
-                    packed = self._spill.keep(packed)
-                self._packed[name] = packed
+                self._packed[name] = _pack(documents.pop(name))  # let go once packed
         except BaseException as exc:  # raised where the documents are needed
             self._failure = exc
 
@@ -786,11 +778,7 @@ class StoredDocuments(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         self.ready()
-        packed = self._packed[name]
-        if isinstance(packed, _Spilled):
-            assert self._spill is not None
-            packed = self._spill.read(packed)
-        return _unpack(packed)
+        return _unpack(self._packed[name])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._shapes)
@@ -813,55 +801,6 @@ class StoredDocuments(Mapping[str, Any]):
         for name, known in self._shapes.items():
             if known is None or known == shape:
                 yield name, self[name]
-
-
-@dataclass(frozen=True, slots=True)
-class _Spilled:
-    """Where a packed document is in the spill file."""
-
-    offset: int
-    size: int
-
-
-_Packed = bytes | tuple[Any] | _Spilled
-
-
-class _SpillFile:
-    """An unnamed temporary file that packed documents are appended to and read back from
-    with `os.pread`, which forked processes sharing the descriptor can use at once (a seek and
-    a read could interleave)."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle  # closed (and gone from the disk) when collected
-        self.fd: int = handle.fileno()
-        self.size = 0
-
-    @classmethod
-    def open(cls) -> _SpillFile | None:
-        if not hasattr(os, "pread"):
-            return None
-        try:
-            return cls(tempfile.TemporaryFile(prefix="eventsite-audit-"))
-        except OSError:  # no writable temporary folder: kept in memory
-            return None
-
-    def keep(self, packed: bytes) -> _Spilled | bytes:
-        """Append `packed` to the file; where it is, or `packed` itself if it cannot be written."""
-        view = memoryview(packed)
-        try:
-            while view:
-                view = view[os.pwrite(self.fd, view, self.size + len(packed) - len(view)) :]
-        except OSError:  # a full disk: this one kept in memory
-            return packed
-        spilled = _Spilled(self.size, len(packed))
-        self.size += len(packed)
-        return spilled
-
-    def read(self, where: _Spilled) -> bytes:
-        data = os.pread(self.fd, where.size, where.offset)
-        if len(data) != where.size:
-            raise OSError(f"the audit's temporary file lost data ({len(data)} of {where.size})")
-        return data
 
 
 def _outline(value: Any) -> Any:

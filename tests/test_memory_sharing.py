@@ -4,7 +4,6 @@ audit keeps the documents compact, and its copy check still finds exactly what i
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -123,38 +122,3 @@ def test_other_file_chains_make_every_part_once_in_order(jobs: int, count: int) 
     assert len(chains) <= max(1, jobs // 2)  # the large ones never pile up in every process
     for chain in chains:
         assert [parts.index(part) for part in chain] == sorted(parts.index(p) for p in chain)
-
-
-def test_stored_documents_are_kept_on_disk_and_decode_to_the_input() -> None:
-    stored = audit.StoredDocuments(DOCUMENTS)
-    stored.ready()
-    assert all(isinstance(packed, audit._Spilled) for packed in stored._packed.values())
-    assert {name: stored[name] for name in stored} == DOCUMENTS
-
-
-def test_stored_documents_decode_in_a_forked_process_too() -> None:
-    stored = audit.StoredDocuments(DOCUMENTS)
-    stored.ready()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        ok = all(stored[name] == DOCUMENTS[name] for name in reversed(list(stored)))
-        os.write(write_end, b"1" if ok else b"0")
-        os._exit(0)
-    os.close(write_end)
-    answer = os.read(read_end, 1)
-    os.waitpid(pid, 0)
-    os.close(read_end)
-    assert answer == b"1"
-    assert stored["sessions"] == DOCUMENTS["sessions"]
-
-
-def test_stored_documents_stay_in_memory_without_a_temporary_folder(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise OSError("no temporary folder")
-
-    monkeypatch.setattr(audit.tempfile, "TemporaryFile", refuse)
-    stored = audit.StoredDocuments(DOCUMENTS)
-    assert {name: stored[name] for name in stored} == DOCUMENTS
