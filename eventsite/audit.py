@@ -20,9 +20,10 @@ import re
 import string
 import threading
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -1060,7 +1061,11 @@ class _PrivateTexts:
         possible = {words for anchor in self._anchors_in(text) for words in self.by_anchor[anchor]}
         if not possible:
             return
-        words = [w.casefold() for w in _WORD.findall(_TAG.sub(" ", text))]
+        visible = _TAG.sub(" ", text)
+        if len(visible) > _WORDS_AT_ONCE:
+            yield from _first_runs(visible, possible)
+            return
+        words = [w.casefold() for w in _WORD.findall(visible)]
         found: set[tuple[str, ...]] = set()
         for at, word in enumerate(words):
             for candidate in self.by_first.get(word, ()):
@@ -1086,6 +1091,32 @@ class _PrivateTexts:
 
 
 _WORDS_AT_ONCE = 1 << 16  # characters whose words are listed at once
+
+
+def _first_runs(
+    visible: str, possible: set[tuple[str, ...]]
+) -> Iterator[tuple[tuple[str, ...], int]]:
+    """`_PrivateTexts.first_hits` of a long text, from its words one at a time, not a list of
+    them all (a search index of 8 MB on one line: a million words, twice, as found and folded).
+    Each run is recognised at its last word, among the words last seen: the first occurrence
+    found is the first by its start too, as the runs of one private text are equally long."""
+    by_last: dict[str, list[tuple[str, ...]]] = {}
+    for candidate in possible:
+        by_last.setdefault(candidate[-1], []).append(candidate)
+    recent: deque[str] = deque(maxlen=max(map(len, possible)))
+    found: set[tuple[str, ...]] = set()
+    for at, match in enumerate(_WORD.finditer(visible)):
+        word = match.group().casefold()
+        recent.append(word)
+        for candidate in by_last.get(word, ()):
+            size = len(candidate)
+            if (
+                candidate not in found
+                and size <= len(recent)
+                and tuple(islice(recent, len(recent) - size, None)) == candidate
+            ):
+                found.add(candidate)
+                yield candidate, at - size + 1
 
 
 def _distinct_words(text: str) -> set[str]:

@@ -259,3 +259,22 @@ def test_plain_texts_are_what_the_plain_filter_makes() -> None:
 def test_distinct_words_of_a_long_text_are_its_words(text: str, at_once: int) -> None:
     with mock.patch.object(audit, "_WORDS_AT_ONCE", at_once):
         assert audit._distinct_words(text) == set(audit._WORD.findall(text))
+
+
+_PRIVATE_RUNS = [("a", "b", "a"), ("b", "a"), ("a",), ("c", "c"), ("a", "b", "a", "b")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "B", "c", "<i>", "a<b>b", " ", "é", "A_"]), max_size=40),
+    st.lists(st.sampled_from(_PRIVATE_RUNS), min_size=1, max_size=4, unique=True),
+)
+def test_private_runs_of_a_long_text_are_found_where_a_short_one_finds_them(
+    pieces: list[str], runs: list[tuple[str, ...]]
+) -> None:
+    text = " ".join(pieces)
+    texts = audit._PrivateTexts(runs)
+    short = dict(texts.first_hits(text))
+    with mock.patch.object(audit, "_WORDS_AT_ONCE", 0):
+        long = dict(texts.first_hits(text))
+    assert long == short
