@@ -235,6 +235,7 @@ class SiteAudit:
         """
         found = list(_raw_copies(path, None, self.documents))  # by its name only
         pieces = []
+        part = ""
         for number, part in enumerate(_text_parts(data)):
             if number == 0 and not found and _may_copy_input(path, part, self.documents):
                 found = list(_raw_copies(path, _scannable(path, data), self.documents))
@@ -242,7 +243,9 @@ class SiteAudit:
         found.extend(_piece_emails(path, pieces, self.index))
         found.extend(_piece_phones(path, pieces, self.index))
         if any(piece.anchors for piece in pieces):
-            self._private_texts(path, _scannable(path, data) or "")
+            # a file of one line (the search index) is one part: its text is the whole text
+            whole = part if len(pieces) == 1 else _scannable(path, data) or ""
+            self._private_texts(path, whole)
         self._keep(path, found)
 
     def stream(self, path: str) -> StreamScan:
@@ -350,8 +353,8 @@ class StreamScan:
         if self.calendar:
             self._finish_calendar(whole)
             return
-        if not self.pieces:  # never more than a part: as `scan` sees it
-            self.site_audit.scan(self.path, bytes(self.pending))
+        if not self.pieces:  # never cut into parts: as `scan` sees it, without a copy
+            self.site_audit.scan(self.path, self.pending)  # type: ignore[arg-type]
             return
         self._scan_parts(final=True)
         audit = self.site_audit
