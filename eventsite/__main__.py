@@ -1,3 +1,3 @@
-from eventsite.cli import main
+from eventsite.cli import run
 
-raise SystemExit(main())
+run()

@@ -23,7 +23,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import RecordMaker, normalise
-from eventsite.parallel import Chunks, Files, SiteOutput, job_count, render_pages, write_all
+from eventsite.parallel import Chunks, Files, SiteOutput, job_count, render_pages
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -233,9 +233,6 @@ def render_and_write(
     writer = SiteWriter(options.output, options.file_store)
     try:
         out = SiteOutput(writer, privacy_audit)
-        # media first, and let go as written: the render processes need not hold their bytes
-        # (10,000 sessions: 62 MB); this process would write them after the pages otherwise
-        write_all(media_files, out)
         for path, source in _static_copies(theme).items():
             out.copy(path, source)  # read once, for the site and the audit
         if privacy_audit is not None:
@@ -247,7 +244,9 @@ def render_and_write(
         renderer = HtmlRenderer(theme, view, navigation(view))
         jobs = job_count(len(pages), options.jobs)
         extra = other_file_parts(view, pages)
-        render_pages(renderer, pages, writer, jobs, extra, options.progress, privacy_audit)
+        render_pages(
+            renderer, pages, writer, jobs, extra, options.progress, privacy_audit, media_files
+        )
         lap("render")
         if privacy_audit is not None:
             privacy_audit.enforce()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -198,6 +201,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", file=sys.stderr)
         return EXIT_ERROR
+
+
+def run() -> NoReturn:
+    """The `eventsite` command: `main()`, then an exit that skips the interpreter's teardown."""
+    exit_without_teardown(main())
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """Exit once the exit handlers have run and the standard streams are flushed, without
+    freeing every object one by one: the teardown of a 10,000-session build took 0.4 s and
+    wrote nothing. Any other thread still running gets the normal exit, which waits for it."""
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`eventsite … | head`)
+            stream.flush()
+    os._exit(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

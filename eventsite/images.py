@@ -54,6 +54,7 @@ class Encoded:
     width: int
     height: int
     density: float
+    digest: str = ""  # the SHA-256 of `data` when known (read back from the cache)
 
 
 @dataclass(frozen=True, slots=True)

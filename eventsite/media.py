@@ -55,11 +55,20 @@ RemoteFetcher = Callable[[str], Fetched]  # thread-safe: called from the media t
 
 
 class DerivedStore(Protocol):
-    """A cache of resized images, keyed by source bytes and role (see fetch.cache)."""
+    """A cache of resized images, keyed by the SHA-256 of the source bytes and the role (see
+    fetch.cache), which also remembers the SHA-256 of the bytes last seen at a place (a local
+    file's name and signature): an unchanged file is then neither read nor hashed again."""
 
-    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None: ...
+    def get_derived(self, digest: str, role: str) -> list[Rendition] | None: ...
 
-    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None: ...
+    def put_derived(self, digest: str, role: str, renditions: list[Rendition]) -> None: ...
+
+    def digest_at(self, place: str) -> str | None: ...
+
+    def note_digest(self, place: str, digest: str) -> None: ...
+
+    def save_places(self) -> None:
+        """Keep the places noted since the last call for the next build (best effort)."""
 
 
 class MemoryDerivedStore:
@@ -68,15 +77,25 @@ class MemoryDerivedStore:
 
     def __init__(self) -> None:
         self._renditions: dict[tuple[str, str], list[Rendition]] = {}
+        self._places: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None:
+    def get_derived(self, digest: str, role: str) -> list[Rendition] | None:
         with self._lock:
-            return self._renditions.get((hashlib.sha256(data).hexdigest(), role))
+            return self._renditions.get((digest, role))
 
-    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None:
+    def put_derived(self, digest: str, role: str, renditions: list[Rendition]) -> None:
         with self._lock:
-            self._renditions[(hashlib.sha256(data).hexdigest(), role)] = renditions
+            self._renditions[(digest, role)] = renditions
+
+    def digest_at(self, place: str) -> str | None:
+        return self._places.get(place)
+
+    def note_digest(self, place: str, digest: str) -> None:
+        self._places[place] = digest
+
+    def save_places(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +141,7 @@ class _Started:
 
     key: Hashable | None
     data: bytes | None
-    looked_up: bool = False  # the resized-image cache was asked already, and had nothing
+    digest: str = ""  # the SHA-256 of `data`, when the resized-image cache was asked already
 
 
 def sniff_audio(data: bytes) -> str | None:
@@ -183,6 +202,8 @@ class MediaResolver:
                     task.advance()
         for request, outcome in zip(todo, outcomes, strict=True):
             self._record(request, outcome if isinstance(outcome, _Outcome) else outcome.result())
+        if self.derived is not None and self.resize:
+            self.derived.save_places()
 
     def _pooled_outcome(self, ref: MediaRef, started: _Started, task: Task) -> _Outcome:
         try:
@@ -198,12 +219,20 @@ class MediaResolver:
             return remembered
         if ref.is_remote or not self.resize or self.derived is None:
             return _Started(key, None)
+        place = self._place(ref)
+        known = self.derived.digest_at(place) if place is not None else None
+        cached = self.derived.get_derived(known, ref.role) if known is not None else None
+        if cached is not None:  # the file is unchanged since it was read: not read again
+            return self._remember(key, _asset_from(cached))
         data, failure = self._load_image(ref)
         if data is None:
             return self._remember(key, failure)
-        cached = self.derived.get_derived(data, ref.role)
+        digest = hashlib.sha256(data).hexdigest()
+        if place is not None:
+            self.derived.note_digest(place, digest)
+        cached = self.derived.get_derived(digest, ref.role)
         if cached is None:
-            return _Started(key, data, looked_up=True)
+            return _Started(key, data, digest)
         return self._remember(key, _asset_from(cached))
 
     def _slow_outcome(self, ref: MediaRef, started: _Started) -> _Outcome:
@@ -242,6 +271,12 @@ class MediaResolver:
             log = self.issues.warn if outcome.warn else self.issues.info
             log(outcome.kind, request.entity, request.entity_id, outcome.problem)
 
+    def _place(self, ref: MediaRef) -> str | None:
+        """Where a local image's bytes are: its file's name and signature (None: unknown)."""
+        real = self.store.find(ref.value)
+        signature = self.store.signature(real) if real is not None else None
+        return None if signature is None else f"{real}\0{signature!r}"
+
     def _memo_key(self, ref: MediaRef) -> Hashable | None:
         """Local files only: the reference, the file it names and that file's signature."""
         if self.memo is None or ref.is_remote:
@@ -260,7 +295,7 @@ class MediaResolver:
             if not self.resize:
                 width, height = open_image(data).size
                 return _Outcome(Asset(_hashed_path(data, ".img"), width, height), {})
-            made = self._renditions(data, ref.role, looked_up=started.looked_up)
+            made = self._renditions(data, ref.role, started.digest)
         except BadImage as exc:
             return _Outcome(None, {}, f"{_shown(ref)} {exc}; placeholder used", "bad-media")
         return _asset_from(made)
@@ -280,15 +315,19 @@ class MediaResolver:
             return None, _Outcome(None, {}, f"{ref.value!r} is not in the export", "missing-media")
         return self.store.read(real), _Outcome(None, {})
 
-    def _renditions(self, data: bytes, role: str, looked_up: bool = False) -> list[Rendition]:
-        if self.derived is not None and not looked_up:
-            cached = self.derived.get_derived(data, role)
-            if cached is not None:
-                return cached
+    def _renditions(self, data: bytes, role: str, digest: str = "") -> list[Rendition]:
+        """Resized by an earlier build, or now; `digest`: the cache was asked already."""
+        if self.derived is None:
+            with _RESIZING:
+                return renditions(data, role)
+        looked_up = bool(digest)
+        digest = digest or hashlib.sha256(data).hexdigest()
+        cached = None if looked_up else self.derived.get_derived(digest, role)
+        if cached is not None:
+            return cached
         with _RESIZING:
             made = renditions(data, role)
-        if self.derived is not None:
-            self.derived.put_derived(data, role, made)
+        self.derived.put_derived(digest, role, made)
         return made
 
     def _resolve_audio(self, ref: MediaRef, entity: str, entity_id: str) -> Asset | None:
@@ -347,8 +386,9 @@ def _shown(ref: MediaRef) -> str:
     return display_url(ref.value if not ref.value.startswith("//") else "https:" + ref.value)
 
 
-def _hashed_path(data: bytes, extension: str) -> str:
-    return media_path(hashlib.sha256(data).hexdigest()[:20], extension)
+def _hashed_path(data: bytes, extension: str, digest: str = "") -> str:
+    """The content-hash name of `data`; `digest`: its SHA-256 when known already."""
+    return media_path((digest or hashlib.sha256(data).hexdigest())[:20], extension)
 
 
 def _asset_from(made: list[Rendition]) -> _Outcome:
@@ -358,7 +398,7 @@ def _asset_from(made: list[Rendition]) -> _Outcome:
     for rendition in made:
         sources = []
         for variant in rendition.variants:
-            path = _hashed_path(variant.data, variant.extension)
+            path = _hashed_path(variant.data, variant.extension, variant.digest)
             files[path] = variant.data
             sources.append(Source(path, variant.density))
         assets.append(Asset(sources[0].path, rendition.width, rendition.height, tuple(sources)))

@@ -11,6 +11,7 @@ site is byte-identical to a single-process build (tests check this).
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import sys
@@ -69,46 +70,58 @@ def render_pages(
     other_files: Sequence[Callable[[], Files]] = (),
     progress: Progress | None = None,
     site_audit: SiteAudit | None = None,
+    ready_files: dict[str, bytes] | None = None,
 ) -> None:
     """Render every page (and the files each of `other_files` makes) and hand it to `writer`,
     on `jobs` processes.
 
+    `ready_files` (the media) are written first, and the dict emptied. With several processes
+    they are packed into one buffer (`PackedFiles`) and written by whichever process is free,
+    in parts, instead of by this process alone before the fork (10,000 sessions: 15,700 files,
+    about 0.5 s).
+
     `site_audit` scans each file in the process that made it, while it is still in memory;
     the workers hand their findings back with the list of what they wrote.
 
-    The work is cut into tasks: the other files first (see `other_file_chains`), then chunks
-    of pages. The task numbers wait in a pipe that every process reads from, four bytes at a
+    The work is cut into tasks: the ready files first, then the other files (see
+    `other_file_chains`), then chunks of pages. The task numbers wait in a pipe that every process reads from, four bytes at a
     time (reads that small are atomic), so whoever is free takes the next task.
     """
     out = SiteOutput(writer, site_audit)
-    unmap_large_blocks()
-    tasks: list[Callable[[], None]] = []
+    unmap_large_blocks()  # before the packed files are allocated: they must be a mapping
+    parallel = jobs > 1 and len(pages) > 1
+    packed = PackedFiles(ready_files if parallel and ready_files else {})
+    if not parallel and ready_files:
+        write_all(ready_files, out)
+    tasks: list[Callable[[], None]] = [
+        lambda part=part: packed.write(part, out)  # type: ignore[misc]
+        for part in packed.parts(jobs * 4)
+    ]
     for chain in other_file_chains(other_files, jobs):
-        tasks.append(lambda chain=chain: _write_each(chain, out))  # type: ignore[misc]
-    if jobs <= 1 or len(pages) < 2:
+        tasks.append(lambda chain=chain: _write_each(chain, out, packed))  # type: ignore[misc]
+    if not parallel:
         with (progress or Progress()).task("pages", len(pages)) as bar:
             _render_share(renderer, pages, out, bar)
         for task in tasks:
             task()
         return
-    first, rest = _first_of_each_template(pages)
-    _render_share(renderer, first, out, Task())  # compiles every template before forking
+    renderer.load_templates(page.template for page in pages)  # once, for every process
     # page tasks report to `bar`: a no-op in the workers; in this process the real progress
     # task, made after forking (a progress bar may run a thread, which must not be forked)
     bar: Task = Task()
-    size = max(4, len(rest) // (jobs * 64), -(-len(rest) // MAX_TASKS))
-    for start in range(0, len(rest), size):
-        chunk = rest[start : start + size]
-        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar))  # type: ignore[misc]
+    size = max(4, len(pages) // (jobs * 64), -(-len(pages) // MAX_TASKS))
+    for start in range(0, len(pages), size):
+        chunk = pages[start : start + size]
+        tasks.append(lambda chunk=chunk: _render_share(renderer, chunk, out, bar, packed))  # type: ignore[misc]
     queue = _TaskQueue(len(tasks))
     release_free_memory()
     workers = [_fork(lambda: queue.run(tasks), out) for _ in range(jobs - 1)]
     queue.close_writing()
     bar = (progress or Progress()).task("pages", len(pages))
-    bar.advance(len(first))
     try:
         queue.run(tasks)
     finally:
+        packed.release()
         bar.close()
         results = [_collect(pid, fd) for pid, fd in workers]
         queue.close()
@@ -192,7 +205,11 @@ def other_file_chains(
     return [list(parts[start::count]) for start in range(min(count, len(parts)))]
 
 
-def _write_each(parts: Sequence[Callable[[], Files]], out: SiteOutput) -> None:
+def _write_each(
+    parts: Sequence[Callable[[], Files]], out: SiteOutput, packed: PackedFiles | None = None
+) -> None:
+    if packed is not None:
+        packed.release()  # every part of them is taken: the tasks come in order
     for make in parts:
         write_all(make(), out)
         release_free_memory()  # the heap's free pages from a whole-schedule file's making
@@ -213,23 +230,58 @@ def write_all(files: Files, out: SiteOutput) -> None:
 
 
 def _render_share(
-    renderer: HtmlRenderer, pages: Sequence[PageSpec], out: SiteOutput, bar: Task
+    renderer: HtmlRenderer,
+    pages: Sequence[PageSpec],
+    out: SiteOutput,
+    bar: Task,
+    packed: PackedFiles | None = None,
 ) -> None:
+    if packed is not None:
+        packed.release()
     for page in pages:
         out.write(page.path, renderer.render(page))
         bar.advance()
 
 
-def _first_of_each_template(
-    pages: Sequence[PageSpec],
-) -> tuple[list[PageSpec], list[PageSpec]]:
-    seen: set[str] = set()
-    first: list[PageSpec] = []
-    rest: list[PageSpec] = []
-    for page in pages:
-        (rest if page.template in seen else first).append(page)
-        seen.add(page.template)
-    return first, rest
+class PackedFiles:
+    """Files packed into one buffer, to be written by forked processes in parts.
+
+    One buffer of a megabyte or more is a mapping of its own (`unmap_large_blocks`): each
+    process gives it back to the system the moment it lets go of it, copying nothing. The same
+    bytes as thousands of objects would be freed into the heap between blocks that live on,
+    and stay there (10,000 sessions: 64 MB in each process) until a trim walks the heap.
+    """
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.index: list[tuple[str, int, int]] = []  # path, offset, size
+        offset = 0
+        for path in sorted(files):
+            self.index.append((path, offset, len(files[path])))
+            offset += len(files[path])
+        self.data: bytes | None = b"".join(files[path] for path, _, _ in self.index)
+        files.clear()
+
+    def parts(self, count: int) -> list[range]:
+        """The index cut into at most `count` runs of about equal bytes."""
+        if not self.index:
+            return []
+        total = self.index[-1][1] + self.index[-1][2]
+        bounds = [0]
+        for number, (_, offset, _) in enumerate(self.index):
+            if number and offset * count >= total * len(bounds):
+                bounds.append(number)
+        bounds.append(len(self.index))
+        return [range(start, stop) for start, stop in itertools.pairwise(bounds)]
+
+    def write(self, part: range, out: SiteOutput) -> None:
+        data = self.data
+        if data is None:
+            raise RuntimeError("packed files written after they were let go")
+        for path, offset, size in self.index[part.start : part.stop]:
+            out.write(path, data[offset : offset + size])
+
+    def release(self) -> None:
+        self.data = None
 
 
 def _libc_function(name: str) -> Callable[..., int] | None:

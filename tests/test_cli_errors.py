@@ -224,6 +224,35 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     assert version.stdout.startswith("eventsite ")
 
 
+_EXIT_PROBE = """
+import atexit, sys, threading, time
+from pathlib import Path
+from eventsite.cli import exit_without_teardown
+atexit.register(lambda: print("exit handler ran"))
+if sys.argv[1] == "thread":
+    mark = Path(sys.argv[2])
+    threading.Thread(target=lambda: (time.sleep(0.3), mark.write_text("done"))).start()
+print("buffered, not yet flushed", end=" ")
+exit_without_teardown(3)
+"""
+
+
+@pytest.mark.parametrize("mode", ["alone", "thread"])
+def test_the_quick_exit_keeps_the_code_the_exit_handlers_and_other_threads(
+    tmp_path: Path, mode: str
+) -> None:
+    mark = tmp_path / "thread-finished"
+    result = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, mode, str(mark)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert result.stdout == "buffered, not yet flushed exit handler ran\n"
+    assert mark.exists() == (mode == "thread")  # a running thread was waited for
+
+
 def _sample_with_padded_sessions(tmp_path: Path, padded_bytes: int) -> Path:
     """The sample export whose `sessions` file is padded with whitespace to `padded_bytes`."""
     source = tmp_path / "export"

@@ -378,9 +378,9 @@ class CountingStore(MemoryDerivedStore):
         super().__init__()
         self.resized = 0
 
-    def put_derived(self, data: bytes, role: str, renditions: list[Any]) -> None:
+    def put_derived(self, digest: str, role: str, renditions: list[Any]) -> None:
         self.resized += 1
-        super().put_derived(data, role, renditions)
+        super().put_derived(digest, role, renditions)
 
 
 def test_a_data_edit_resizes_no_image_again(export: Export, tmp_path: Path) -> None:

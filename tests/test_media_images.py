@@ -135,6 +135,62 @@ def test_resized_images_are_reused_from_the_cache(tmp_path: Path) -> None:
         assert entry.read_bytes() == packed  # and made again
 
 
+def _resolve_speaker_photos(folder: Path, cache: MediaCache) -> tuple[dict[str, bytes], int]:
+    """The media files of the export in `folder`'s speaker photos, and how many it read."""
+    from eventsite.sources import open_source
+
+    store = open_source(str(folder), IssueLog()).media
+    reads = 0
+    reader = store.reader
+    assert reader is not None
+
+    def counting_reader(name: str) -> bytes:
+        nonlocal reads
+        reads += 1
+        return reader(name)
+
+    store.reader = counting_reader
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.glob("images/speakers/*"))
+    requests = [ImageRequest(MediaRef(n, "speaker"), "speaker", n) for n in names]
+    resolver = MediaResolver(store, IssueLog(), derived=cache)
+    resolver.prepare(requests)
+    return resolver.files, reads
+
+
+def test_unchanged_files_are_not_read_again_and_changed_ones_always_are(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from conftest import SAMPLE
+
+    folder = tmp_path / "export"
+    shutil.copytree(SAMPLE, folder)
+    cache = tmp_path / "cache"
+    first, first_reads = _resolve_speaker_photos(folder, MediaCache(cache))
+    assert first_reads > 3
+    again, reads = _resolve_speaker_photos(folder, MediaCache(cache))
+    assert (again, reads) == (first, 0)  # taken from the cache by file name and signature
+    # other bytes of the same size under the old modification time: the change time and the
+    # inode still tell, so the new picture is published, not the cached one
+    changed = sorted(folder.glob("images/speakers/*"))[0]
+    before = changed.stat()
+    data = encoded(Image.new("RGB", (90, 90), (200, 30, 30)), "PNG")  # padded after its end,
+    # which decoders ignore
+    assert len(data) < before.st_size
+    changed.unlink()
+    changed.write_bytes(data.ljust(before.st_size, b"\0"))
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (changed.stat().st_size, changed.stat().st_mtime_ns) == (
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    after, reads = _resolve_speaker_photos(folder, MediaCache(cache))
+    assert reads == 1
+    assert after != first
+    fresh, _ = _resolve_speaker_photos(folder, MediaCache(tmp_path / "no-cache"))
+    assert after == fresh
+
+
 def test_progress_is_plain_lines_off_a_terminal() -> None:
     stream = io.StringIO()
     progress = for_terminal(quiet=False, stream=stream)

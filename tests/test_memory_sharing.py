@@ -4,6 +4,7 @@ audit keeps the documents compact, and its copy check still finds exactly what i
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from eventsite.issues import IssueLog
 from eventsite.model.graph import resolve
 from eventsite.model.normalise import normalise
 from eventsite.model.values import ident, own, text
-from eventsite.parallel import other_file_chains
+from eventsite.parallel import PackedFiles, other_file_chains, unmap_large_blocks
 
 DOCUMENTS: dict[str, Any] = {
     "event": {"id": 1, "name": "Conf", "timezone": "Europe/Berlin", "rate": 1.5, "ok": True},
@@ -122,3 +123,61 @@ def test_other_file_chains_make_every_part_once_in_order(jobs: int, count: int) 
     assert len(chains) <= max(1, jobs // 2)  # the large ones never pile up in every process
     for chain in chains:
         assert [parts.index(part) for part in chain] == sorted(parts.index(p) for p in chain)
+
+
+def _resident_kb() -> int:
+    with open("/proc/self/smaps_rollup") as rollup:
+        return sum(int(line.split()[1]) for line in rollup if line.startswith("Rss:"))
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "fork") or not os.path.exists("/proc/self/smaps_rollup"),
+    reason="needs fork and Linux's /proc",
+)
+def test_a_forked_process_gives_packed_files_back_as_it_lets_go_of_them() -> None:
+    """Files made between blocks that live on (as media are, among the model's objects) are
+    given back to the system by a process that lets go of them, without copying them."""
+    unmap_large_blocks()
+    files: dict[str, bytes] = {}
+    keep = []
+    for n in range(8192):  # 32 MiB of files
+        files[f"media/{n:05}.webp"] = bytes([n % 251]) * 4096
+        keep.append(bytes([n % 13]) * 600)  # outlives them, in the same heap
+    packed = PackedFiles(files)
+    assert files == {}
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        before = _resident_kb()
+        packed.release()
+        os.write(write_end, str(before - _resident_kb()).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        given_back_kb = int(pipe.read())
+    os.waitpid(pid, 0)
+    assert given_back_kb >= 30 * 1024
+    assert len(keep) == 8192
+
+
+def test_packed_files_are_written_in_parts_that_cover_each_file_once() -> None:
+    files = {f"m/{n}": bytes([n]) * (n * 37 % 1000 + 1) for n in range(200)}
+    expected = dict(files)
+    packed = PackedFiles(files)
+    for count in (1, 3, 8, 500):
+        parts = packed.parts(count)
+        assert 1 <= len(parts) <= min(count, 200)
+        assert [i for part in parts for i in part] == list(range(200))
+    written: dict[str, bytes] = {}
+
+    class Out:
+        def write(self, path: str, data: bytes) -> None:
+            written[path] = data
+
+    for part in packed.parts(4):
+        packed.write(part, Out())  # type: ignore[arg-type]
+    assert written == expected
+    packed.release()
+    with pytest.raises(RuntimeError):
+        packed.write(packed.parts(1)[0], Out())  # type: ignore[arg-type]
+    assert PackedFiles({}).parts(4) == []

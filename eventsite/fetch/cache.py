@@ -4,6 +4,8 @@
     <cache>/remote/<sha256(url)>.bin    the bytes, checked against the recorded sha256 on read
     <cache>/derived/<key>.pack          resized variants of some bytes for a role (images.py):
                                         a JSON line describing them, then their bytes
+    <cache>/derived/places.json         the sha256 of the bytes last seen at a place (a local
+                                        image's name and file signature: size, times, inode)
 
 Entries are written atomically (temporary file + rename), so a build that is killed half-way
 leaves either the old entry or the new one, and threads never see a partial file.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from email.message import Message
@@ -25,6 +28,8 @@ from eventsite.filestore import replace_file
 from eventsite.images import PIPELINE_VERSION, Encoded, Rendition
 
 DEFAULT_DIR_NAME = ".eventsite-cache"
+PLACES_FILE = "places.json"
+MAX_PLACES = 100_000  # beyond this, only the places of the last build are kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,10 @@ class MediaCache:
         self.root = root
         self.remote = root / "remote"
         self.derived = root / "derived"
+        self._derived_folder = str(self.derived)
         self.write_error = ""  # the first failed write: the cache is best effort, never fatal
+        self._places: dict[str, str] | None = None  # read on first use
+        self._noted: dict[str, str] = {}  # places seen since the last save
 
     def lookup(self, url: str) -> tuple[CacheEntry, bytes] | None:
         """The cached entry and bytes for `url`, or None when absent or damaged."""
@@ -96,21 +104,57 @@ class MediaCache:
             self._write(self._paths(entry.url)[0], json.dumps(asdict(updated), indent=1).encode())
         return updated
 
-    def get_derived(self, data: bytes, role: str) -> list[Rendition] | None:
-        """Resized variants made by an earlier build from the same bytes, for the same role."""
+    def get_derived(self, digest: str, role: str) -> list[Rendition] | None:
+        """Resized variants made by an earlier build from the bytes with this SHA-256, for the
+        same role."""
         try:
-            return _unpack(self._derived_entry(data, role).read_bytes())
+            with open(self._derived_entry(digest, role), "rb") as entry:
+                return _unpack(entry.read())
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
-    def put_derived(self, data: bytes, role: str, renditions: list[Rendition]) -> None:
+    def put_derived(self, digest: str, role: str, renditions: list[Rendition]) -> None:
         # one file per entry, not one per variant: creating a file is what a cold build's
         # cache costs (0.3-0.7 ms of kernel time each on some disks)
-        self._write(self._derived_entry(data, role), _pack(renditions))
+        self._write(Path(self._derived_entry(digest, role)), _pack(renditions))
 
-    def _derived_entry(self, data: bytes, role: str) -> Path:
-        seed = f"{hashlib.sha256(data).hexdigest()}|{role}|{PIPELINE_VERSION}|{PIL.__version__}"
-        return self.derived / f"{hashlib.sha256(seed.encode()).hexdigest()}.pack"
+    def digest_at(self, place: str) -> str | None:
+        """The SHA-256 of the bytes last seen at `place` (see `media.MediaResolver._place`)."""
+        if self._places is None:
+            self._places = self._read_places()
+        return self._noted.get(place) or self._places.get(place)
+
+    def note_digest(self, place: str, digest: str) -> None:
+        self._noted[place] = digest
+
+    def save_places(self) -> None:
+        """Write the places noted since the last save, if any is new, with the earlier ones
+        (all of them while there are fewer than MAX_PLACES)."""
+        places = self._places if self._places is not None else self._read_places()
+        noted, self._noted = self._noted, {}
+        if all(places.get(place) == digest for place, digest in noted.items()):
+            self._places = places
+            return
+        kept = places if len(places) + len(noted) <= MAX_PLACES else {}
+        self._places = {**kept, **noted}
+        text = json.dumps(self._places, sort_keys=True, separators=(",", ":"))
+        self._write(self.derived / PLACES_FILE, text.encode())
+
+    def _read_places(self) -> dict[str, str]:
+        try:
+            places = json.loads((self.derived / PLACES_FILE).read_bytes())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(places, dict):
+            return {}
+        return {k: v for k, v in places.items() if isinstance(k, str) and isinstance(v, str)}
+
+    def _derived_entry(self, digest: str, role: str) -> str:
+        """The entry's file (a string: a large export looks up thousands)."""
+        seed = f"{digest}|{role}|{PIPELINE_VERSION}|{PIL.__version__}"
+        return os.path.join(
+            self._derived_folder, f"{hashlib.sha256(seed.encode()).hexdigest()}.pack"
+        )
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
@@ -161,10 +205,11 @@ def _unpack(packed: bytes) -> list[Rendition]:
         for raw in item["variants"]:
             data = packed[offset : offset + raw["size"]]
             offset += raw["size"] + 1
-            if hashlib.sha256(data).hexdigest() != raw["sha256"]:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != raw["sha256"]:
                 raise ValueError("damaged cache file")
             variants.append(
-                Encoded(data, raw["extension"], raw["width"], raw["height"], raw["density"])
+                Encoded(data, raw["extension"], raw["width"], raw["height"], raw["density"], digest)
             )
         renditions.append(
             Rendition(str(item["use"]), int(item["width"]), int(item["height"]), tuple(variants))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -92,6 +93,13 @@ class HtmlRenderer:
             self.env.globals["changes_flag"] = changes.flag_data(view)
         self.view = view
 
+    def load_templates(self, names: Iterable[str]) -> None:
+        """Load (compile, or read from the bytecode cache) these templates now: before render
+        workers are forked, so that they share them."""
+        for name in sorted(set(names)):
+            with _theme_errors(name):
+                self.env.get_template(name)
+
     def render(self, page: PageSpec) -> bytes:
         # 404.html is served at any depth, so it links absolutely when it can
         absolute = page.context.get("absolute_root") and self.view.base_url
@@ -103,17 +111,24 @@ class HtmlRenderer:
             "root": root,
             "canonical": self.view.base_url.absolute(page.path),
         }
-        try:
+        with _theme_errors(f"{page.template} (rendering {page.path})"):
             return self._page_bytes(self.env.get_template(page.template), context)
-        except jinja2.TemplateSyntaxError as exc:
-            raise ThemeError(f"line {exc.lineno}: {exc.message}", file=exc.filename) from None
-        except jinja2.TemplateNotFound as exc:
-            raise ThemeError(f"template {exc.name!r} not found in the theme") from None
-        except jinja2.UndefinedError as exc:
-            raise ThemeError(f"{page.template} (rendering {page.path}): {exc.message}") from None
 
     def _page_bytes(self, template: jinja2.Template, context: dict[str, Any]) -> bytes:
         return template.render(context).encode("utf-8")
+
+
+@contextmanager
+def _theme_errors(doing: str) -> Iterator[None]:
+    """Jinja's errors as ThemeErrors naming the file, or what was being done (`doing`)."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        raise ThemeError(f"line {exc.lineno}: {exc.message}", file=exc.filename) from None
+    except jinja2.TemplateNotFound as exc:
+        raise ThemeError(f"template {exc.name!r} not found in the theme") from None
+    except jinja2.UndefinedError as exc:
+        raise ThemeError(f"{doing}: {exc.message}") from None
 
 
 def current_nav_paths(nav: list[tuple[str, str]], page_path: str) -> tuple[str, ...]:
