@@ -20,9 +20,10 @@ import re
 import string
 import threading
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -234,6 +235,7 @@ class SiteAudit:
         """
         found = list(_raw_copies(path, None, self.documents))  # by its name only
         pieces = []
+        part = ""
         for number, part in enumerate(_text_parts(data)):
             if number == 0 and not found and _may_copy_input(path, part, self.documents):
                 found = list(_raw_copies(path, _scannable(path, data), self.documents))
@@ -241,8 +243,15 @@ class SiteAudit:
         found.extend(_piece_emails(path, pieces, self.index))
         found.extend(_piece_phones(path, pieces, self.index))
         if any(piece.anchors for piece in pieces):
-            self._private_texts(path, _scannable(path, data) or "")
+            # a file of one line (the search index) is one part: its text is the whole text
+            whole = part if len(pieces) == 1 else _scannable(path, data) or ""
+            self._private_texts(path, whole)
         self._keep(path, found)
+
+    def stream(self, path: str) -> StreamScan:
+        """A scan of a file given a chunk at a time (`StreamScan.feed`), with the findings of
+        `scan` of the whole: a big file is scanned in the parts `scan` cuts it into."""
+        return StreamScan(self, path)
 
     def _scan_calendar(self, path: str, data: bytes) -> None:
         """`scan` of a calendar, whose VEVENTs are each scanned once, not once per calendar.
@@ -306,6 +315,102 @@ class SiteAudit:
         findings = self.findings()
         if findings:
             raise PrivacyError(_message(findings))
+
+
+class StreamScan:
+    """`SiteAudit.scan` of a file whose bytes come a chunk at a time (see `SiteAudit.stream`).
+
+    The bytes are held until they are more than a part (`_PART_BYTES`); from then on they are
+    cut where `_text_parts` cuts the whole and each part is scanned and let go, as
+    `_scan_in_parts` does. A calendar is cut into the pieces `_calendar_pieces` cuts, each
+    scanned as `_scan_calendar` does. What needs the whole text (a possible copy of an input
+    document, a private text's word run) reads the file back once it is written (`finish`)."""
+
+    def __init__(self, site_audit: SiteAudit, path: str) -> None:
+        self.site_audit = site_audit
+        self.path = path
+        self.pending = bytearray()
+        self.pieces: list[_PieceHits] = []
+        self.may_copy = False  # the first part's start allows a copy of an input document
+        self.calendar = path.endswith(".ics") and reads_contents(path)
+        self.in_parts = not self.calendar and reads_contents(path)  # else: scanned whole
+
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        if self.calendar:
+            self._calendar_pieces()
+        elif self.in_parts and len(self.pending) > _PART_BYTES:
+            self._scan_parts(final=False)
+
+    def fed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """`chunks`, each fed to the scan as it passes."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+
+    def finish(self, whole: Callable[[], bytes]) -> None:
+        """Scan what is left; `whole` reads the whole file back, if it must be looked at whole."""
+        if self.calendar:
+            self._finish_calendar(whole)
+            return
+        if not self.pieces:  # never cut into parts: as `scan` sees it, without a copy
+            self.site_audit.scan(self.path, self.pending)  # type: ignore[arg-type]
+            return
+        self._scan_parts(final=True)
+        audit = self.site_audit
+        found = list(_raw_copies(self.path, None, audit.documents))  # by its name only
+        if self.may_copy and not found:
+            found = list(_raw_copies(self.path, _scannable(self.path, whole()), audit.documents))
+        self._keep(found, whole)
+
+    def _keep(self, found: list[Finding], whole: Callable[[], bytes]) -> None:
+        audit = self.site_audit
+        found.extend(_piece_emails(self.path, self.pieces, audit.index))
+        found.extend(_piece_phones(self.path, self.pieces, audit.index))
+        if any(piece.anchors for piece in self.pieces):
+            audit._private_texts(self.path, _scannable(self.path, whole()) or "")
+        audit._keep(self.path, found)
+
+    def _scan_parts(self, *, final: bool) -> None:
+        """Scan the parts `_text_parts` would cut from the whole, as far as the bytes held show
+        them: a cut is known once a byte follows it (or at the end, `final`)."""
+        pending = self.pending
+        start = 0
+        while start < len(pending):
+            cut = pending.find(b"\n", start + _PART_BYTES - 1) + 1 or len(pending)
+            if cut >= len(pending) and not final:
+                break
+            part = _unescape(str(memoryview(pending)[start:cut], "utf-8", "replace"))
+            if not self.pieces:
+                self.may_copy = _may_copy_input(self.path, part, self.site_audit.documents)
+            audit = self.site_audit
+            self.pieces.append(_text_hits(part, audit.runs, audit.texts))
+            start = cut
+        del pending[:start]
+
+    def _calendar_pieces(self) -> None:
+        """Scan the pieces before each `BEGIN:VEVENT` line held so far (`_calendar_pieces`)."""
+        pending = self.pending
+        start = 0
+        cut = pending.find(_VEVENT_CUT)
+        while cut >= 0:
+            with memoryview(pending) as view:
+                self.pieces.append(self.site_audit._calendar_piece(view[start:cut]))
+            start = cut + 1
+            cut = pending.find(_VEVENT_CUT, start)
+        del pending[:start]
+
+    def _finish_calendar(self, whole: Callable[[], bytes]) -> None:
+        self._calendar_pieces()
+        pending = bytes(self.pending)
+        self.pending = bytearray()
+        end = pending.rfind(_CALENDAR_END_CUT)
+        view = memoryview(pending)
+        audit = self.site_audit
+        if end >= 0:
+            self.pieces.append(audit._calendar_piece(view[:end]))
+        self.pieces.append(audit._calendar_piece(view[end + 1 if end >= 0 else 0 :]))
+        self._keep(list(_raw_copies(self.path, None, audit.documents)), whole)
 
 
 def _message(findings: list[Finding]) -> str:
@@ -959,7 +1064,11 @@ class _PrivateTexts:
         possible = {words for anchor in self._anchors_in(text) for words in self.by_anchor[anchor]}
         if not possible:
             return
-        words = [w.casefold() for w in _WORD.findall(_TAG.sub(" ", text))]
+        visible = _TAG.sub(" ", text)
+        if len(visible) > _WORDS_AT_ONCE:
+            yield from _first_runs(visible, possible)
+            return
+        words = [w.casefold() for w in _WORD.findall(visible)]
         found: set[tuple[str, ...]] = set()
         for at, word in enumerate(words):
             for candidate in self.by_first.get(word, ()):
@@ -978,10 +1087,58 @@ class _PrivateTexts:
         if len(self.by_anchor) <= _FEW_ANCHORS:
             return [anchor for anchor in self.by_anchor if anchor in folded]
         if text.isascii():
-            words = set(_WORD.findall(folded))
+            words = _distinct_words(folded)
         else:
-            words = {word.casefold() for word in set(_WORD.findall(text))}
+            words = {word.casefold() for word in _distinct_words(text)}
         return words & self.by_anchor.keys()
+
+
+_WORDS_AT_ONCE = 1 << 16  # characters whose words are listed at once
+
+
+def _first_runs(
+    visible: str, possible: set[tuple[str, ...]]
+) -> Iterator[tuple[tuple[str, ...], int]]:
+    """`_PrivateTexts.first_hits` of a long text, from its words one at a time, not a list of
+    them all (a search index of 8 MB on one line: a million words, twice, as found and folded).
+    Each run is recognised at its last word, among the words last seen: the first occurrence
+    found is the first by its start too, as the runs of one private text are equally long."""
+    by_last: dict[str, list[tuple[str, ...]]] = {}
+    for candidate in possible:
+        by_last.setdefault(candidate[-1], []).append(candidate)
+    recent: deque[str] = deque(maxlen=max(map(len, possible)))
+    found: set[tuple[str, ...]] = set()
+    for at, match in enumerate(_WORD.finditer(visible)):
+        word = match.group().casefold()
+        recent.append(word)
+        for candidate in by_last.get(word, ()):
+            size = len(candidate)
+            if (
+                candidate not in found
+                and size <= len(recent)
+                and tuple(islice(recent, len(recent) - size, None)) == candidate
+            ):
+                found.add(candidate)
+                yield candidate, at - size + 1
+
+
+def _distinct_words(text: str) -> set[str]:
+    """`set(_WORD.findall(text))`, without the list of every word of a long text (a search
+    index of 8 MB on one line: a million words, 70 MB): slices cut before a non-word
+    character, which no word holds, are listed one at a time."""
+    if len(text) <= _WORDS_AT_ONCE:
+        return set(_WORD.findall(text))
+    words: set[str] = set()
+    start = 0
+    while start < len(text):
+        cut = _NON_WORD.search(text, start + _WORDS_AT_ONCE)
+        end = cut.start() if cut is not None else len(text)
+        words.update(_WORD.findall(text, start, end))
+        start = end
+    return words
+
+
+_NON_WORD = re.compile(r"\W")
 
 
 def _allowed(finding: Finding, publish: frozenset[str]) -> bool:

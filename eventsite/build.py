@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from eventsite.model.changes import Change
 from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
 from eventsite.model.normalise import RecordMaker, normalise
-from eventsite.parallel import Files, SiteOutput, job_count, render_pages
+from eventsite.parallel import Chunks, Files, SiteOutput, job_count, render_pages
 from eventsite.progress import Progress
 from eventsite.render.pages import HtmlRenderer, PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -285,7 +285,9 @@ def other_files(
     """
     files: dict[str, bytes] = {}
     for part in other_file_parts(view, pages, cache):
-        files.update(part())  # a dict or (path, bytes) pairs
+        made = part()  # a dict or (path, bytes or chunks) pairs
+        for path, data in made.items() if isinstance(made, dict) else made:
+            files[path] = data.joined() if isinstance(data, Chunks) else data
     return files
 
 
@@ -296,33 +298,52 @@ def other_file_parts(
 
     The frab schedules come before the calendars: made after them, their transient memory
     would come on top of what the calendars' audit keeps (10,000 sessions: peak 345 -> 313 MiB).
+    A clean build makes them and the search index in one part (`_schedule_files`).
     """
-    from eventsite.render import changes, frab, ical, search, sitemap
+    from eventsite.render import changes, frab, search, sitemap
 
     def sitemap_file() -> dict[str, bytes]:
         indexed = [p.path for p in pages if p.path != urls.NOT_FOUND]
         return {urls.SITEMAP: sitemap.sitemap(indexed, view.base_url)}
 
-    frab_cache = cache.frab if cache else None
-    schedules: list[Callable[[], Files]] = (
-        [
-            lambda: {urls.FRAB_XML: frab.frab_xml(view, frab_cache)},
-            lambda: {urls.FRAB_JSON: frab.frab_json(view, frab_cache)},
+    if cache is None:
+        schedule_parts: list[Callable[[], Files]] = [lambda: _schedule_files(view)]
+    else:
+        schedule_parts = [
+            lambda: {urls.FRAB_XML: frab.frab_xml(view, cache.frab)},
+            lambda: {urls.FRAB_JSON: frab.frab_json(view, cache.frab)},
+            lambda: cache.calendar_files(view),
+            lambda: {urls.SEARCH_INDEX: search.search_index(view.graph.sessions, cache.search)},
         ]
-        if frab_cache
-        else [lambda: frab.frab_items(view)]  # one schedule description for both formats
-    )
     return [
-        *schedules,
-        lambda: cache.calendar_files(view) if cache else ical.calendar_items(view),
-        lambda: {
-            urls.SEARCH_INDEX: search.search_index(
-                view.graph.sessions, cache.search if cache else None
-            )
-        },
+        *schedule_parts,
         sitemap_file,
         lambda: changes.change_files(view, cache.changes if cache else None),
     ]
+
+
+def _schedule_files(view: SiteView) -> Iterator[tuple[str, bytes | Chunks]]:
+    """The frab schedules, the calendars and the search index, made one after the other with
+    one working out of each session's plain text, let go with them; the big ones written as
+    they are made."""
+    from eventsite.render import frab, ical, search
+    from eventsite.render.schedule_text import PlainTexts
+
+    texts = PlainTexts()
+    for path, pieces in frab.frab_pieces(view, texts.paragraphs):
+        yield path, Chunks(pieces)
+    texts.keep_only(session.abstract for session in view.graph.sessions)  # what is read next
+    render_event = ical.encoded_vevents(texts.paragraphs)
+    yield from _chunked(ical.calendar_pieces(view, render_event))
+    yield urls.SEARCH_INDEX, Chunks(search.search_index_pieces(view.graph.sessions, texts.folded))
+
+
+def _chunked(
+    files: Iterable[tuple[str, bytes | list[bytes]]],
+) -> Iterator[tuple[str, bytes | Chunks]]:
+    """Files made whole or in pieces, the pieces to be written one by one."""
+    for path, made in files:
+        yield path, made if isinstance(made, bytes) else Chunks(made)
 
 
 def fail_if_strict(issues: IssueLog, strict: bool) -> None:

@@ -103,6 +103,47 @@ class FileStore:
             self.created += 1
         return True
 
+    def adopt(self, target: str, size: int, digest: bytes) -> bool:
+        """Make `target`, a file just written with `size` bytes whose `object_digest` is
+        `digest`, a link to the object holding them: the object already made, else `target`
+        itself becomes it. False when the store cannot take it (`target` is left as it is).
+
+        For files written as they are made (`SiteWriter.write_chunks`), never held whole."""
+        if not self.enabled:
+            return False
+        obj = os.path.join(self.root, digest.hex())
+        reused = _holds(obj, size, digest)
+        try:
+            if reused:
+                _link_over(obj, target)
+            else:
+                self._adopt_object(obj, target, digest)
+        except (FileNotFoundError, FileExistsError):
+            return False  # pruned by a build running at the same time
+        except OSError as exc:
+            if exc.errno != errno.EMLINK:
+                self.enabled = False
+            return False
+        self.placed += digest
+        if reused:
+            self.linked += 1
+        else:
+            self.created += 1
+        return True
+
+    def _adopt_object(self, obj: str, target: str, digest: bytes) -> None:
+        made = time.time_ns() // 10**9 * 10**9 + _time_mark(digest)
+        os.utime(target, ns=(made, made))
+        temporary = f"{obj}.tmp-{os.getpid()}-{threading.get_ident()}"
+        os.makedirs(self.root, exist_ok=True)
+        try:
+            os.link(target, temporary)
+            os.replace(temporary, obj)  # never a half-written object: it is complete already
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
     def take_placed(self, digests: bytes) -> None:
         """Add what a forked worker placed (its `placed`) to this process's."""
         self.placed += digests
@@ -168,6 +209,18 @@ class FileStore:
         # never a half-written object, even with two builds at once
         made = time.time_ns() // 10**9 * 10**9 + _time_mark(digest)
         replace_file(Path(obj), data, mtime_ns=made)
+
+
+def _link_over(obj: str, target: str) -> None:
+    """Replace `target` by a link to `obj`; on failure `target` is left as it was."""
+    temporary = f"{target}.link-{os.getpid()}-{threading.get_ident()}"
+    os.link(obj, temporary)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _time_mark(digest: bytes) -> int:

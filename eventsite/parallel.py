@@ -16,7 +16,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +29,24 @@ from eventsite.writer import SiteWriter, WriteState
 PAGES_PER_WORKER = 250  # below this many pages a worker costs more than it saves
 JOBS_VARIABLE = "EVENTSITE_JOBS"
 MAX_JOBS = 64
-# the files a task makes: all at once, or (path, bytes) one at a time
-Files = dict[str, bytes] | Iterable[tuple[str, bytes]]
+
+
+class Chunks:
+    """A file's bytes as they are made, in pieces: written and audited as they come, never
+    held whole (see `SiteOutput.write_chunks`)."""
+
+    def __init__(self, pieces: Iterable[bytes]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.pieces)
+
+    def joined(self) -> bytes:
+        return b"".join(self.pieces)
+
+
+# the files a task makes: all at once, or (path, bytes or chunks) one at a time
+Files = dict[str, bytes] | Iterable[tuple[str, bytes | Chunks]]
 MAX_TASKS = 8_000  # their numbers must fit in a pipe's buffer (64 KiB) before anyone reads
 
 
@@ -130,6 +146,18 @@ class SiteOutput:
         if self.site_audit is not None:
             self.site_audit.scan(path, data)
 
+    def write_chunks(self, path: str, chunks: Chunks) -> None:
+        """`write` of the joined chunks, each written and audited as it comes (a new site)."""
+        if not self.writer.streams():
+            self.write(path, chunks.joined())
+            return
+        if self.site_audit is None:
+            self.writer.write_chunks(path, chunks)
+            return
+        scan = self.site_audit.stream(path)
+        target = self.writer.write_chunks(path, scan.fed(chunks))
+        scan.finish(lambda: self.writer.read_source(Path(target)))
+
     def copy(self, path: str, source: Path) -> None:
         """A file put in the site as it is (a theme's static file)."""
         self.write(path, self.writer.read_source(source))
@@ -191,7 +219,10 @@ def write_all(files: Files, out: SiteOutput) -> None:
     """Write `files` (a dict in path order, or pairs as made), letting each go once written."""
     if not isinstance(files, dict):
         for path, data in files:  # made one at a time: each is let go once written
-            out.write(path, data)
+            if isinstance(data, Chunks):
+                out.write_chunks(path, data)
+            else:
+                out.write(path, data)
             del data  # not held while the next one is made
         return
     for path in sorted(files):

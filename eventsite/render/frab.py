@@ -29,7 +29,7 @@ from xml.etree import ElementTree as ET
 from eventsite import __version__, urls
 from eventsite.model.entities import Event, Room, Session, Speaker, Track
 from eventsite.model.schedule import DAY_START_HOUR, SLOT_MINUTES
-from eventsite.render.filters import plain
+from eventsite.render.schedule_text import paragraphs
 from eventsite.render.view import SiteView
 
 GENERATOR = "eventsite"
@@ -45,6 +45,7 @@ _JSON_ZONE = re.compile(r"^([A-Z][a-z]+/[A-Z][a-z]+)|UTC$")
 # production, written out (compiles in 0.3 ms; the negated class took 4.5 ms at every start-up)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+PlainOf = Callable[[str], str]  # rich text -> plain text with paragraphs
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +131,21 @@ def _spliced_xml(
     view: SiteView, schedule: FrabSchedule, event_text: Callable[[FrabEvent], bytes]
 ) -> bytes:
     """The document with each event's text (`event_text`) put where ElementTree would write it."""
+    return _joined(_xml_pieces(view, schedule, event_text))
+
+
+def _xml_pieces(
+    view: SiteView, schedule: FrabSchedule, event_text: Callable[[FrabEvent], bytes]
+) -> Iterator[bytes]:
+    """`_spliced_xml` in pieces, each made when the one before is taken."""
     skeleton = _xml_document(view, schedule, _xml_slot)
     parts = skeleton.split(_XML_SLOT)
+    del skeleton
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # cannot happen: data text is escaped; be exact anyway
-        return _whole_xml(view, schedule)
-    return _interleave(parts, map(event_text, events))
+        yield _whole_xml(view, schedule)
+        return
+    yield from _interleaved(parts, map(event_text, events))
 
 
 def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
@@ -150,16 +160,25 @@ def frab_json(view: SiteView, cache: FrabCache | None = None) -> bytes:
 def _spliced_json(schedule: FrabSchedule, event_text: Callable[[FrabEvent, str], bytes]) -> bytes:
     """The document with each event's text (`event_text`, at the indentation it is written at)
     put where `json.dumps` would write it."""
+    return _joined(_json_pieces(schedule, event_text))
+
+
+def _json_pieces(
+    schedule: FrabSchedule, event_text: Callable[[FrabEvent, str], bytes]
+) -> Iterator[bytes]:
+    """`_spliced_json` in pieces, each made when the one before is taken."""
     skeleton = _json_text(_json_document(schedule, lambda item: _JSON_SLOT))
     parts = skeleton.split(_JSON_SLOT_TEXT)
+    del skeleton
     events = _events_in_order(schedule)
     if len(parts) != len(events) + 1:  # some text of the data is the slot marker itself
-        return _whole_json(schedule)
+        yield _whole_json(schedule)
+        return
     pieces = (
         event_text(item, _indentation_before(part))
         for item, part in zip(events, parts[:-1], strict=True)
     )
-    return _interleave([part.encode("utf-8") for part in parts], pieces, b"\n")
+    yield from _interleaved([part.encode("utf-8") for part in parts], pieces, b"\n")
 
 
 def frab_files(view: SiteView) -> dict[str, bytes]:
@@ -174,6 +193,19 @@ def frab_items(view: SiteView) -> Iterator[tuple[str, bytes]]:
     made = _spliced_json(schedule, _json_event_text)
     del schedule  # not held while the JSON is written and audited (10,000 sessions: 22 MB)
     yield urls.FRAB_JSON, made
+
+
+def frab_pieces(
+    view: SiteView, plain_of: PlainOf = paragraphs
+) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """`frab_items` with each file in pieces, made as they are taken: a writer that writes
+    each piece as it comes never holds a whole file (10,000 sessions: 21 and 25 MB). Each
+    file's pieces must be taken before the next file is."""
+    schedule = frab_schedule(view, plain_of=plain_of)
+    yield urls.FRAB_XML, _xml_pieces(view, schedule, _xml_event_text)
+    pieces = _json_pieces(schedule, _json_event_text)
+    del schedule  # held by the pieces until they are all made
+    yield urls.FRAB_JSON, pieces
 
 
 def _whole_xml(view: SiteView, schedule: FrabSchedule) -> bytes:
@@ -375,15 +407,26 @@ def _events_in_order(schedule: FrabSchedule) -> list[FrabEvent]:
 
 
 def _interleave(parts: list[bytes], pieces: Iterable[bytes], end: bytes = b"") -> bytes:
-    """`parts[0] + pieces[0] + parts[1] + ... + end`, each piece written into one growing buffer
-    as it is made and let go: no list of the pieces beside the document, and no copy of it to
-    add `end` (10,000 sessions: two 20 MB copies fewer)."""
-    document = io.BytesIO()
-    document.write(parts[0])
+    """`parts[0] + pieces[0] + parts[1] + ... + end`."""
+    return _joined(_interleaved(parts, pieces, end))
+
+
+def _interleaved(parts: list[bytes], pieces: Iterable[bytes], end: bytes = b"") -> Iterator[bytes]:
+    """`parts[0], pieces[0], parts[1], ..., end`, each piece made when the one before is taken."""
+    yield parts[0]
     for piece, part in zip(pieces, parts[1:], strict=True):
+        yield piece
+        yield part
+    if end:
+        yield end
+
+
+def _joined(pieces: Iterable[bytes]) -> bytes:
+    """The pieces written into one growing buffer as they are made and let go: no list of the
+    pieces beside the document, and no copy of it (10,000 sessions: two 20 MB copies fewer)."""
+    document = io.BytesIO()
+    for piece in pieces:
         document.write(piece)
-        document.write(part)
-    document.write(end)
     return document.getvalue()  # the buffer itself, not a copy
 
 
@@ -395,7 +438,9 @@ def _indentation_before(text: str) -> str:
 # --- the neutral description ------------------------------------------------------------------
 
 
-def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedule:
+def frab_schedule(
+    view: SiteView, cache: FrabCache | None = None, plain_of: PlainOf = paragraphs
+) -> FrabSchedule:
     event = view.event
     sessions = [session for day in view.days for session in day.sessions]
     numbering = _Numbering(
@@ -403,7 +448,7 @@ def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedul
         sessions=numeric_ids(s.id for s in sessions),
         speakers=numeric_ids(p.id for s in sessions for p in s.speakers),
     )
-    days = _scheduled_days(view, numbering, cache) or _empty_days(event)
+    days = _scheduled_days(view, numbering, cache, plain_of) or _empty_days(event)
     rooms = dict.fromkeys(room for day in days for room in day.rooms)
     base_url = view.base_url.url if _is_http(view.base_url.url) else ""
     logo = view.base_url.absolute(view.event_logo.path) if view.event_logo and base_url else ""
@@ -424,7 +469,10 @@ def frab_schedule(view: SiteView, cache: FrabCache | None = None) -> FrabSchedul
 
 
 def _scheduled_days(
-    view: SiteView, numbering: _Numbering, cache: FrabCache | None = None
+    view: SiteView,
+    numbering: _Numbering,
+    cache: FrabCache | None = None,
+    plain_of: PlainOf = paragraphs,
 ) -> list[FrabDay]:
     """The site's conference days, each with its rooms in the grid's column order."""
     days = []
@@ -434,7 +482,7 @@ def _scheduled_days(
             frab_day.rooms.setdefault(_room_name(column.room), [])
         for session in day.sessions:
             if cache is None:
-                item = _frab_event(view, session, numbering)
+                item = _frab_event(view, session, numbering, plain_of)
             else:
                 item = cache.event(view, session, numbering)
             frab_day.rooms.setdefault(item.room, []).append(item)
@@ -459,11 +507,13 @@ def _frab_day(index: int, day: date, tz: tzinfo) -> FrabDay:
     return FrabDay(index=index, date=day, start=start, end=end)
 
 
-def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> FrabEvent:
+def _frab_event(
+    view: SiteView, session: Session, numbering: _Numbering, plain_of: PlainOf = paragraphs
+) -> FrabEvent:
     assert session.start is not None
     number = numbering.sessions[session.id]
     path = urls.session_path(session)
-    abstract, description = _abstract_and_description(session)
+    abstract, description = _abstract_and_description(session, plain_of)
     return FrabEvent(
         id=number,
         guid=session_guid(view.event_key, session.id),
@@ -487,10 +537,11 @@ def _frab_event(view: SiteView, session: Session, numbering: _Numbering) -> Frab
     )
 
 
-def _abstract_and_description(session: Session) -> tuple[str, str]:
-    """frab's abstract is the short text, its description the long one (if it differs)."""
-    short = clean(plain(session.short_abstract, paragraphs=True))
-    long = clean(plain(session.long_abstract, paragraphs=True))
+def _abstract_and_description(session: Session, plain_of: PlainOf = paragraphs) -> tuple[str, str]:
+    """frab's abstract is the short text, its description the long one (if it differs);
+    `plain_of` makes plain text with paragraphs of them."""
+    short = clean(plain_of(session.short_abstract))
+    long = clean(plain_of(session.long_abstract))
     abstract = short or long
     return abstract, long if long != abstract else ""
 

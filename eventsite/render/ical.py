@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from eventsite import __version__, urls
 from eventsite.model.entities import Session
-from eventsite.render.filters import plain
+from eventsite.render.schedule_text import paragraphs
 from eventsite.render.view import SiteView
 
 CRLF = "\r\n"
@@ -51,6 +51,20 @@ def calendar_items(
 ) -> Iterator[tuple[str, bytes]]:
     """The files of `calendar_files` one at a time, so that each can be written and let go
     before the next is made (10,000 sessions: 70 MB of calendars)."""
+    for path, made in calendar_pieces(view, render_event, kept, whole_schedule=True):
+        yield path, made if isinstance(made, bytes) else b"".join(made)
+
+
+def calendar_pieces(
+    view: SiteView,
+    render_event: Callable[[SiteView, Session, datetime], bytes] | None = None,
+    kept: CalendarMemo | None = None,
+    *,
+    whole_schedule: bool = False,
+) -> Iterator[tuple[str, bytes | list[bytes]]]:
+    """`calendar_items`, the schedule's calendar (10,000 sessions: 17 MB) as the list of its
+    pieces unless `whole_schedule` (or `kept`): a writer that writes them one by one never
+    joins them."""
     stamp = calendar_stamp(view)
     sessions = scheduled_sessions(view)
     # each VEVENT is rendered once and shared by every calendar that lists the session; as
@@ -75,7 +89,12 @@ def calendar_items(
         made[key] = found
         return found
 
-    yield urls.ICAL, calendar_for("", sessions)
+    if kept is None and not whole_schedule:
+        blocks = [events[s.id] for s in sessions if s.id in events]
+        yield urls.ICAL, [header(view.event.name).encode("utf-8"), *blocks, _CALENDAR_END]
+        del blocks
+    else:
+        yield urls.ICAL, calendar_for("", sessions)
     for session in sessions:
         yield urls.session_ical_path(session), calendar_for(session.title, [session])
     for track in view.graph.tracks:
@@ -129,8 +148,11 @@ class _HeaderMaker:
         return self._start + fold(f"X-WR-CALNAME:{escape_text(name)}") + CRLF + self._end
 
 
-def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
-    """One scheduled session's VEVENT: folded content lines, each ending in CRLF."""
+def vevent(
+    view: SiteView, session: Session, stamp: datetime, plain_of: Callable[[str], str] = paragraphs
+) -> str:
+    """One scheduled session's VEVENT: folded content lines, each ending in CRLF; `plain_of`
+    makes plain text with paragraphs of rich text."""
     if session.start is None:
         raise ValueError(f"session {session.id} has no start time")
     lines = [
@@ -144,7 +166,7 @@ def vevent(view: SiteView, session: Session, stamp: datetime) -> str:
     lines.append(f"SUMMARY:{escape_text(session.title)}")
     if session.room is not None:
         lines.append(f"LOCATION:{escape_text(session.room.name)}")
-    description = session_description(session)
+    description = session_description(session, plain_of)
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
     if session.track is not None:
@@ -160,19 +182,30 @@ def _encoded_vevent(view: SiteView, session: Session, stamp: datetime) -> bytes:
     return vevent(view, session, stamp).encode("utf-8")
 
 
+def encoded_vevents(
+    plain_of: Callable[[str], str],
+) -> Callable[[SiteView, Session, datetime], bytes]:
+    """A `render_event` for `calendar_pieces`: UTF-8 VEVENTs whose plain text `plain_of` makes."""
+
+    def render(view: SiteView, session: Session, stamp: datetime) -> bytes:
+        return vevent(view, session, stamp, plain_of).encode("utf-8")
+
+    return render
+
+
 def session_uid(view: SiteView, session: Session) -> str:
     """Stable across builds and unique across events: `<session id>-<event key>@eventsite`."""
     return f"{session.id}-{view.event_key}@{UID_DOMAIN}"
 
 
-def session_description(session: Session) -> str:
+def session_description(session: Session, plain_of: Callable[[str], str] = paragraphs) -> str:
     """Subtitle, speakers and the plain-text abstract, separated by blank lines."""
     parts = [session.subtitle.strip()]
     names = [speaker.name for speaker in session.speakers if speaker.name]
     if names:
         label = "Speaker" if len(names) == 1 else "Speakers"
         parts.append(f"{label}: {', '.join(names)}")
-    parts.append(plain(session.abstract, paragraphs=True))
+    parts.append(plain_of(session.abstract))
     return "\n\n".join(part for part in parts if part)
 
 
@@ -199,6 +232,21 @@ def fold(line: str) -> str:
     """Fold a content line into chunks of at most 75 octets, never inside a UTF-8 character."""
     if len(line) <= FOLD_OCTETS // 4:  # short enough whatever its characters
         return line
+    if line.isascii():  # a character an octet: cut by slicing (a long description, 20 cuts)
+        if len(line) <= FOLD_OCTETS:
+            return line
+        rest = range(FOLD_OCTETS, len(line), FOLD_OCTETS - 1)
+        return _FOLD_BREAK.join(
+            [line[:FOLD_OCTETS], *(line[i : i + FOLD_OCTETS - 1] for i in rest)]
+        )
+    return _fold_utf8(line)
+
+
+_FOLD_BREAK = CRLF + " "
+
+
+def _fold_utf8(line: str) -> str:
+    """`fold` of any line: cut between UTF-8 characters."""
     data = line.encode("utf-8")
     if len(data) <= FOLD_OCTETS:
         return line
@@ -212,4 +260,4 @@ def fold(line: str) -> str:
         # continuation lines start with a space, which counts towards their 75 octets
         start, limit = cut, FOLD_OCTETS - 1
     chunks.append(data[start:])
-    return (CRLF + " ").join(chunk.decode("utf-8") for chunk in chunks)
+    return _FOLD_BREAK.join(chunk.decode("utf-8") for chunk in chunks)

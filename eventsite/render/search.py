@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from eventsite.model.entities import Session
 from eventsite.render.filters import plain
@@ -41,17 +41,15 @@ def normalise(text: str) -> str:
 
 def distinct_words(texts: Iterable[str]) -> list[str]:
     """Each searchable word once, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        for word in _WORD.findall(normalise(text)):
-            if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS:
-                seen.setdefault(word, None)
-    return list(seen)
+    # no word spans two texts joined by a space; repeated words dropped first, in C
+    words = dict.fromkeys(_WORD.findall(" ".join(map(normalise, texts))))
+    return [word for word in words if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS]
 
 
-def session_words(session: Session) -> str:
-    """The words a search should find a session by, beyond what its list item shows."""
-    texts = [session.subtitle, plain(session.abstract), session.language, session.level]
+def session_words(session: Session, plain_of: Callable[[str], str] = plain) -> str:
+    """The words a search should find a session by, beyond what its list item shows;
+    `plain_of` makes plain text of rich text."""
+    texts = [session.subtitle, plain_of(session.abstract), session.language, session.level]
     if session.session_type is not None:
         texts.append(session.session_type.name)
     for speaker in session.speakers:
@@ -80,6 +78,25 @@ def search_index(sessions: Iterable[Session], cache: SearchCache | None = None) 
     else:
         entries = cache.words_of(sessions)
     return f"window.{GLOBAL_NAME}={_payload(entries)};\n".encode()
+
+
+def search_index_pieces(
+    sessions: Iterable[Session], plain_of: Callable[[str], str] = plain
+) -> Iterator[bytes]:
+    """`search_index(sessions)` in pieces, each session's entry made when the one before is
+    taken: its words are never all held at once, nor the text they make (10,000 sessions:
+    8 MB, several copies of it while it is escaped and encoded)."""
+    sessions = list(sessions)
+    if len({session.id for session in sessions}) != len(sessions):  # one entry per id
+        yield search_index(sessions)
+        return
+    yield f"window.{GLOBAL_NAME}={{".encode()
+    for number, session in enumerate(sessions):
+        # nothing an entry's escaping looks for spans two entries: each starts and ends with
+        # a quote, and the separators are "{", "," and "}"
+        words = session_words(session, plain_of)
+        yield (b"," if number else b"") + _entry_text(session.id, words)
+    yield b"};\n"
 
 
 class SearchCache:
