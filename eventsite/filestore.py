@@ -33,6 +33,7 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,22 +87,13 @@ class FileStore:
         digest = object_digest(data)
         obj = os.path.join(self.root, digest.hex())
         reused = _holds(obj, len(data), digest)
-        try:
+
+        def link() -> None:
             if not reused:
                 self._make_object(obj, data, digest)
             os.link(obj, target)
-        except (FileNotFoundError, FileExistsError):
-            return False  # pruned by a build running at the same time; a leftover target
-        except OSError as exc:
-            if exc.errno != errno.EMLINK:  # too many links to this object: only it is affected
-                self.enabled = False  # no hard links on this file system, or no cache folder
-            return False
-        self.placed += digest
-        if reused:
-            self.linked += 1
-        else:
-            self.created += 1
-        return True
+
+        return self._linked(link, digest, reused)
 
     def adopt(self, target: str, size: int, digest: bytes) -> bool:
         """Make `target`, a file just written with `size` bytes whose `object_digest` is
@@ -113,16 +105,24 @@ class FileStore:
             return False
         obj = os.path.join(self.root, digest.hex())
         reused = _holds(obj, size, digest)
-        try:
+
+        def link() -> None:
             if reused:
                 _link_over(obj, target)
             else:
                 self._adopt_object(obj, target, digest)
+
+        return self._linked(link, digest, reused)
+
+    def _linked(self, link: Callable[[], None], digest: bytes, reused: bool) -> bool:
+        """Run `link` (a placement), counting it; False when it failed."""
+        try:
+            link()
         except (FileNotFoundError, FileExistsError):
-            return False  # pruned by a build running at the same time
+            return False  # pruned by a build running at the same time; a leftover target
         except OSError as exc:
-            if exc.errno != errno.EMLINK:
-                self.enabled = False
+            if exc.errno != errno.EMLINK:  # too many links to this object: only it is affected
+                self.enabled = False  # no hard links on this file system, or no cache folder
             return False
         self.placed += digest
         if reused:
