@@ -84,8 +84,9 @@ def render_pages(
     the workers hand their findings back with the list of what they wrote.
 
     The work is cut into tasks: the ready files first, then the other files (see
-    `other_file_chains`), then chunks of pages. The task numbers wait in a pipe that every process reads from, four bytes at a
-    time (reads that small are atomic), so whoever is free takes the next task.
+    `other_file_chains`), then chunks of pages. The task numbers wait in a pipe that every
+    process reads from, four bytes at a time (reads that small are atomic), so whoever is free
+    takes the next task.
     """
     out = SiteOutput(writer, site_audit)
     unmap_large_blocks()  # before the packed files are allocated: they must be a mapping
