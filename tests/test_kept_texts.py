@@ -130,16 +130,3 @@ def test_each_export_has_its_own_file(tmp_path: Path) -> None:
     text.save_sanitised_texts()
     text.rich_text.cache_clear()
     assert len(list(tmp_path.iterdir())) == 2
-
-
-def test_texts_kept_by_other_code_are_removed(tmp_path: Path) -> None:
-    from eventsite.model.textstore import source_key
-
-    key = source_key("/some/export")
-    stale = tmp_path / f"sanitised-0123456789abcdef0123-{key}"
-    other_export = tmp_path / "sanitised-0123456789abcdef0123-ffffffffffffffffffff"
-    stale.write_bytes(b"old")
-    other_export.write_bytes(b"old")
-    text.keep_sanitised_texts(str(tmp_path), "/some/export")
-    text.save_sanitised_texts()
-    assert not stale.exists() and other_export.exists()

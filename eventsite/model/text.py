@@ -6,7 +6,6 @@ paragraphs through Markdown and is then sanitised the same way, so nothing is es
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import os
@@ -163,20 +162,8 @@ def keep_sanitised_texts(folder: str | None, source: str = "") -> None:
     if folder is None:
         _Kept.store = None
         return
-    key = source_key(source)
-    name = f"sanitised-{_code_fingerprint()}-{key}"
+    name = f"sanitised-{_code_fingerprint()}-{source_key(source)}"
     _Kept.store = TextStore.read(os.path.join(folder, name))
-    if not _Kept.store.records:  # none for this code yet: those of earlier versions are stale
-        _remove_stale_texts(folder, key, name)
-
-
-def _remove_stale_texts(folder: str, key: str, current: str) -> None:
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(folder):
-            stale = entry.name.startswith("sanitised-") and entry.name != current
-            if stale and entry.name.endswith(f"-{key}"):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
 
 
 def save_sanitised_texts() -> None:
