@@ -127,7 +127,7 @@ def build(options: BuildOptions) -> BuildReport:
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
     texts_folder = cache_folder("texts")  # sanitised rich text, shared with forked workers
-    text.keep_sanitised_texts(str(texts_folder) if texts_folder else None, options.source)
+    text.keep_sanitised_texts(str(texts_folder) if texts_folder else None)
     try:
         with _collector_paused():
             raw, graph = load_graph(
