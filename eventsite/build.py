@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eventsite import audit, history, linkcheck, urls
-from eventsite.caches import cache_folder
 from eventsite.errors import IntegrityError
 from eventsite.filestore import FileStore
 from eventsite.issues import IssueLog, Severity
 from eventsite.media import DerivedStore, MediaResolver, RemoteFetcher, image_requests
-from eventsite.model import text
 from eventsite.model.changes import Change
 from eventsite.model.contacts import EntityRedaction, redact_contacts
 from eventsite.model.graph import EventGraph, resolve
@@ -126,8 +124,6 @@ def build(options: BuildOptions) -> BuildReport:
     watch = _Stopwatch(report)
     check_output_dir(options.output, [] if is_url(options.source) else [Path(options.source)])
     theme = Theme.load(options.theme)
-    texts_folder = cache_folder("texts")  # sanitised rich text, shared with forked workers
-    text.keep_sanitised_texts(str(texts_folder) if texts_folder else None)
     try:
         with _collector_paused():
             raw, graph = load_graph(
@@ -154,7 +150,6 @@ def build(options: BuildOptions) -> BuildReport:
             )
     finally:
         gc.unfreeze()  # an in-process caller (tests, serve) must get the memory back
-        text.save_sanitised_texts()
     watch.lap("write")
     report = _report(options.source, options.output, graph, issues, report)
     report.pages, report.files, report.bytes = len(pages), stats.files, stats.bytes

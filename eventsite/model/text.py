@@ -6,15 +6,9 @@ paragraphs through Markdown and is then sanitised the same way, so nothing is es
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.util
-import marshal
-import os
 import re
 from collections.abc import Callable
 from functools import lru_cache, partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nh3
@@ -67,19 +61,6 @@ def rich_text(value: str) -> str:
     """Sanitised HTML for an abstract, bio or description ("" when it has no text)."""
     if not value or not value.strip():
         return ""
-    kept = _KEPT.store
-    if kept is None:
-        return _sanitised(value)
-    digest = _text_digest(value)
-    _KEPT.used.add(digest)
-    found = kept.get(digest)
-    if found is None:
-        found = kept[digest] = _sanitised(value)
-        _KEPT.made += 1
-    return found
-
-
-def _sanitised(value: str) -> str:
     source = value if is_html(value) else _markdown(value)
     source = _HEADING.sub(r"<\1h3\2", source)
     cleaned = _sanitiser()(source)
@@ -146,88 +127,6 @@ def plain_paragraphs(value: str) -> str:
         return ""
     paragraphs = _BLANK_LINES.split(value.strip("\n"))
     return "\n".join("<p>" + p.replace("\n", "<br />\n") + "</p>" for p in paragraphs)
-
-
-class _KeptTexts:
-    """Sanitised texts of earlier builds, by a hash of the raw text, in the cache folder.
-
-    A build with a warm cache takes each text from there instead of running Markdown and nh3
-    (10,000 sessions: ~32,000 texts, ~0.7 s of CPU in each process that renders them). Kept
-    under a name that changes with this module's code and the versions of nh3 and Markdown,
-    so a text is only reused as the same code would make it again."""
-
-    def __init__(self) -> None:
-        self.store: dict[bytes, str] | None = None
-        self.path: str | None = None
-        self.made = 0  # texts sanitised since the store was read
-        self.used: set[bytes] = set()  # digests this process looked up
-
-
-_KEPT = _KeptTexts()
-_KEPT_FORMAT = b"eventsite-sanitised-1"
-MAX_KEPT_TEXTS = 200_000  # past this, a save keeps only the texts of the last build
-
-
-def _text_digest(value: str) -> bytes:
-    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def keep_sanitised_texts(folder: str | None) -> None:
-    """Read the sanitised texts kept in `folder` (None: keep none); `save_sanitised_texts`
-    writes what was added. Call before forking render workers: they share what was read."""
-    if folder is None:
-        _KEPT.store, _KEPT.path = None, None
-        return
-    _KEPT.path = os.path.join(folder, f"sanitised-{_code_fingerprint()}.marshal")
-    _KEPT.made, _KEPT.used = 0, set()
-    try:
-        with open(_KEPT.path, "rb") as handle:
-            loaded = marshal.load(handle)
-        store = loaded[1] if isinstance(loaded, tuple) and loaded[0] == _KEPT_FORMAT else {}
-    except (OSError, EOFError, ValueError, TypeError, IndexError):
-        store = {}
-    _KEPT.store = store if isinstance(store, dict) else {}
-
-
-def save_sanitised_texts() -> None:
-    """Write the kept texts when this process sanitised new ones (never fails a build), and
-    let go of them."""
-    store, path, made = _KEPT.store, _KEPT.path, _KEPT.made
-    _KEPT.store, _KEPT.path, _KEPT.made = None, None, 0
-    if store is None or path is None or not made:
-        return
-    if len(store) > MAX_KEPT_TEXTS:  # texts of older exports: only this build's are looked up
-        store = {digest: store[digest] for digest in _KEPT.used}
-    temporary = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(temporary, "wb") as handle:
-            marshal.dump((_KEPT_FORMAT, store), handle)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    """What the sanitised texts depend on: this module, nh3's and Markdown's versions."""
-    spec = importlib.util.find_spec("markdown")
-    package = os.path.dirname(spec.origin) if spec is not None and spec.origin else ""
-    markdown_files = [os.path.join(package, name) for name in ("__init__.py", "__meta__.py")]
-    parts = [
-        Path(__file__).read_bytes(),
-        str(getattr(nh3, "__version__", "")).encode(),
-        *(f"{path} {_file_identity(path)}".encode() for path in markdown_files),
-    ]
-    return hashlib.blake2b(b"\0".join(parts), digest_size=10).hexdigest()
-
-
-def _file_identity(path: str) -> tuple[int, int]:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return (0, 0)
-    return info.st_size, info.st_mtime_ns
 
 
 @lru_cache(maxsize=1)
