@@ -13,7 +13,7 @@ build). Scenarios:
 
 - clean, cold cache: no output folder and empty caches: the media cache (`.eventsite-cache/`
   beside the output: downloaded and resized images, the file store) and the user cache folder
-  (XDG_CACHE_HOME points at a folder of the benchmark: compiled templates, sanitised text);
+  (XDG_CACHE_HOME points at a folder of the benchmark: compiled templates);
 - clean, warm cache: no output folder, the cache as the previous build left it;
 - no-change rebuild: the same build again over the site it made;
 - one-session edit in `serve`: the incremental rebuilder of `eventsite serve`
@@ -135,8 +135,7 @@ sessions, before each change. In order of effect:
   first page of each template (0.57 s of serial rendering, the schedule page); media written
   after the fork from one buffer each process unmaps as it moves on (~0.5 s of serial writing);
   templates read attributes through the builtin `getattr` and call the `fragment` tag directly,
-  contexts skip Jinja's ChainMap (pages 3.97 → ~2.55 s CPU); sanitised text kept per export
-  in the user cache; redaction skips fields without '@', '&', '%' or eight digits; the frab
+  contexts skip Jinja's ChainMap (pages 3.97 → ~2.55 s CPU); redaction skips fields without '@', '&', '%' or eight digits; the frab
   files, the schedule's calendar and the search index written, hashed and audited as they are
   made, each session's plain text worked out once for the three (their CPU 3.86 → 3.26 s).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
