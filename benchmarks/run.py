@@ -128,8 +128,8 @@ sessions, before each change. In order of effect:
   Speakers' biographies are patched the same way (a bio edit at 10,000 sessions 3.4 → 0.07 s).
   Browsers reload from memory before the files are written: the table gives both moments.
   Any other edit takes the whole incremental path.
-- **This round** (10,000 sessions, warm: 8.27 → ~6.6 s, CPU 13.1 → ~11 s): the interpreter's
-  teardown skipped once a command is done (exit handlers still run; 0.4 s); an unchanged image
+- **This round** (10,000 sessions, warm: 8.27 → 7.29 s, CPU 13.1 → 12.4 s, peak PSS
+  352 → 323 MiB): the interpreter's teardown skipped once a command is done (exit handlers still run; 0.4 s); an unchanged image
   file neither read nor hashed (its digest remembered by name and signature: media 1.07 →
   0.50 s under cProfile); the render worker forked once templates are loaded instead of after a
   first page of each template (0.57 s of serial rendering, the schedule page); media written
@@ -142,24 +142,30 @@ sessions, before each change. In order of effect:
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
 
-Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build (0.8 s
-CPU on two cores) spends about 0.2 s outside `build()` (interpreter ~0.04 s, imports of
-eventsite, Jinja, Markdown, nh3 and the standard library ~0.15 s, the report and exit), then
-~0.05 s loading, ~0.07 s on media and view, and the rest rendering, auditing and linking 720
-pages and 1,963 files on two processes. The 0.25 s target would need a whole site's render and
-audit in well under 0.1 s of Python, i.e. a render cache kept on disk between processes and
-keyed by each page's recorded inputs, which is not built. A cold build adds Pillow work for 182
-photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s, Lanczos resizing ~0.7 s,
-decoding ~0.2 s), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
-sessions (13.1 s CPU) the CPU goes to page rendering (~3.8 s for 17,600 pages), the audit scan
-(~1.5–2 s), calendars and schedule exports (~1.5 s), loading (~1.0 s serial), media and view
-(~1.1 s serial) and linking 43,000 files; about 2.4 s of serial work before the fork keeps the
-wall time above half the CPU time. Peak memory (352 MiB) is set while pages render: the two
-processes share ~226 MiB of model, view and templates at the fork, copy the pages of it they
-touch, and each keeps its own rich-text cache (~18 MB); a `-j 1` build peaks at ~281 MiB. A
-one-session edit in `serve` at 10,000 sessions spends ~0.04 s re-parsing the sessions file
-(mostly decoding its 23 MB), ~0.04 s splicing 82 MB of whole-schedule files and ~0.03 s
-splicing pages before browsers reload, then ~0.07 s writing the changed files.
+Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build (~0.75 s
+CPU on two cores) spends ~0.1 s before `build()` (interpreter ~0.04 s, of which ~0.03 s is a
+`.pth` file of this sandbox that imports certifi; imports of eventsite, Jinja, Markdown, nh3
+and the standard library ~0.09 s), ~0.1 s loading and planning, ~0.05 s of other serial work,
+and the rest rendering, auditing and linking 720 pages and 1,963 files on two processes. The
+0.25 s target would need the whole site rendered and audited in under 0.1 s of Python, i.e. a
+render cache kept on disk and keyed by each page's recorded inputs, which is not built. A cold
+build adds Pillow work for 182 photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s,
+Lanczos resizing ~0.7 s, decoding ~0.2 s) and ~2,150 new files (0.3–0.5 ms of kernel time
+each on this VM), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
+sessions (12.4 s CPU) the serial work before the fork is down from ~2.4 to ~1.4 s (loading
+~0.7 s, media ~0.3 s, the audit's index ~0.2 s, view and plan ~0.1 s); after it, the
+whole-schedule files with their audit take ~3.3 s of CPU in one process while the other renders
+pages (~3 s CPU for 17,600 pages) and both link 43,000 files and audit the pages; with the
+remaining serial part that is 7.3 s, not 5. Keeping sanitised text between builds in the
+cache folder was tried this round: ~0.5 s less wall time at 10,000 sessions, but ~25 MiB more
+at the peak (both processes copy the shared texts as they read them), so it was taken out.
+Peak memory (323 MiB) is set while pages render: the processes share ~130 MB at the fork
+and the worker ends up copying ~110 MB of it,
+because every object a page reads has its reference count written, and every page of the shared
+heap holds such objects (a `-j 1` build peaks at ~260 MiB). A one-session edit in `serve` at
+10,000 sessions spends ~0.04 s re-parsing the sessions file (mostly decoding its 23 MB),
+~0.04 s splicing 82 MB of whole-schedule files and ~0.03 s splicing pages before browsers
+reload, then ~0.07 s writing the changed files.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
