@@ -61,6 +61,16 @@ def _reference_scan(site_audit: audit.SiteAudit, path: str, data: bytes) -> None
     site_audit._keep(path, found)
 
 
+def calendar_files(calendars: list[list[str]], header: str, end: str) -> list[tuple[str, bytes]]:
+    """Calendars of these VEVENTs, then the schedule's calendar holding them all."""
+    shared = [event for events in calendars for event in events]
+    files = []
+    for number, events in enumerate([*calendars, shared]):
+        text = f"BEGIN:VCALENDAR\r\n{header}\r\n" + "".join(events) + "END:VCALENDAR" + end
+        files.append((f"c/{number}.ics", text.encode("utf-8", "surrogatepass")))
+    return files
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_EVENTS, min_size=1, max_size=4), _LINES, st.sampled_from(["", "\r\n"]))
 def test_calendar_findings_are_those_of_the_whole_text(
@@ -68,12 +78,9 @@ def test_calendar_findings_are_those_of_the_whole_text(
 ) -> None:
     fast = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
     plain = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
-    shared = [event for events in calendars for event in events]  # the schedule's calendar
-    for number, events in enumerate([*calendars, shared]):
-        text = f"BEGIN:VCALENDAR\r\n{header}\r\n" + "".join(events) + "END:VCALENDAR" + end
-        data = text.encode("utf-8", "surrogatepass")
-        fast.scan(f"c/{number}.ics", data)
-        _reference_scan(plain, f"c/{number}.ics", data)
+    for path, data in calendar_files(calendars, header, end):
+        fast.scan(path, data)
+        _reference_scan(plain, path, data)
     assert fast.findings() == plain.findings()
     assert fast.state.private_texts == plain.state.private_texts
 

@@ -10,7 +10,7 @@ from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_audit_calendars import _EVENTS, _LINES, DOCUMENTS, _reference_scan
+from test_audit_calendars import _EVENTS, _LINES, DOCUMENTS, _reference_scan, calendar_files
 from test_audit_parts import _PATHS, _TEXT
 
 from eventsite import audit
@@ -197,15 +197,12 @@ def test_a_streamed_calendar_is_scanned_as_a_whole_one(
 ) -> None:
     streamed = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
     whole = audit.SiteAudit(DOCUMENTS, frozenset({"title"}))
-    shared = [event for events in calendars for event in events]  # the schedule's calendar
-    for number, events in enumerate([*calendars, shared]):
-        text = f"BEGIN:VCALENDAR\r\n{header}\r\n" + "".join(events) + "END:VCALENDAR" + end
-        data = text.encode("utf-8", "surrogatepass")
-        scan = streamed.stream(f"c/{number}.ics")
+    for path, data in calendar_files(calendars, header, end):
+        scan = streamed.stream(path)
         for chunk in _cut(data, sizes):
             scan.feed(chunk)
         scan.finish(lambda data=data: data)
-        _reference_scan(whole, f"c/{number}.ics", data)
+        _reference_scan(whole, path, data)
     assert streamed.findings() == whole.findings()
     assert streamed.state.private_texts == whole.state.private_texts
 
