@@ -377,7 +377,7 @@ class StreamScan:
         pending = self.pending
         start = 0
         while start < len(pending):
-            cut = pending.find(b"\n", start + _PART_BYTES - 1) + 1 or len(pending)
+            cut = _part_end(pending, start)
             if cut >= len(pending) and not final:
                 break
             part = _unescape(str(memoryview(pending)[start:cut], "utf-8", "replace"))
@@ -606,9 +606,15 @@ def _text_parts(data: bytes) -> Iterator[str]:
     view = memoryview(data)
     start = 0
     while start < len(data):
-        cut = data.find(b"\n", start + _PART_BYTES - 1) + 1 or len(data)
+        cut = _part_end(data, start)
         yield _unescape(str(view[start:cut], "utf-8", "replace"))
         start = cut
+
+
+def _part_end(data: bytes | bytearray, start: int) -> int:
+    """Where the part of `data` from `start` ends: after the first line break at least
+    `_PART_BYTES` on, else at the end."""
+    return data.find(b"\n", start + _PART_BYTES - 1) + 1 or len(data)
 
 
 def _may_copy_input(path: str, start: str, documents: StoredDocuments) -> bool:

@@ -42,11 +42,16 @@ def write_file(target: Path | str, data: bytes) -> None:
     """Create (or truncate) `target` and write all of `data`."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_fully(fd, data)
     finally:
         os.close(fd)
+
+
+def write_fully(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def replace_file(target: Path, data: bytes, *, mtime_ns: int | None = None) -> None:

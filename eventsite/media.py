@@ -213,13 +213,15 @@ class MediaResolver:
 
     def _quick_outcome(self, ref: MediaRef) -> _Outcome | _Started:
         """The outcome when it needs neither resizing nor the network, else what was read."""
-        key = self._memo_key(ref)
+        cacheable = self.resize and self.derived is not None
+        signed = self._signed(ref) if self.memo is not None or cacheable else None
+        key = self._memo_key(ref, signed)
         remembered = self.memo.get(key) if self.memo is not None and key is not None else None
         if remembered is not None:
             return remembered
-        if ref.is_remote or not self.resize or self.derived is None:
+        if ref.is_remote or self.derived is None or not cacheable:
             return _Started(key, None)
-        place = self._place(ref)
+        place = None if signed is None else f"{signed[0]}\0{signed[1]!r}"
         known = self.derived.digest_at(place) if place is not None else None
         cached = self.derived.get_derived(known, ref.role) if known is not None else None
         if cached is not None:  # the file is unchanged since it was read: not read again
@@ -271,19 +273,19 @@ class MediaResolver:
             log = self.issues.warn if outcome.warn else self.issues.info
             log(outcome.kind, request.entity, request.entity_id, outcome.problem)
 
-    def _place(self, ref: MediaRef) -> str | None:
-        """Where a local image's bytes are: its file's name and signature (None: unknown)."""
-        real = self.store.find(ref.value)
-        signature = self.store.signature(real) if real is not None else None
-        return None if signature is None else f"{real}\0{signature!r}"
-
-    def _memo_key(self, ref: MediaRef) -> Hashable | None:
-        """Local files only: the reference, the file it names and that file's signature."""
-        if self.memo is None or ref.is_remote:
+    def _signed(self, ref: MediaRef) -> tuple[str, Hashable] | None:
+        """The local file a reference names and its signature (None: remote or not known)."""
+        if ref.is_remote:
             return None
         real = self.store.find(ref.value)
         signature = self.store.signature(real) if real is not None else None
-        return None if signature is None else (ref.value, ref.role, real, signature, self.resize)
+        return None if real is None or signature is None else (real, signature)
+
+    def _memo_key(self, ref: MediaRef, signed: tuple[str, Hashable] | None) -> Hashable | None:
+        """Local files only: the reference, the file it names and that file's signature."""
+        if self.memo is None or signed is None:
+            return None
+        return (ref.value, ref.role, *signed, self.resize)
 
     def _fresh_outcome(self, ref: MediaRef, started: _Started) -> _Outcome:
         data = started.data

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from eventsite.audit import AuditState, SiteAudit
 from eventsite.errors import EventsiteError, ThemeError
+from eventsite.filestore import write_fully
 from eventsite.progress import Progress, Task
 from eventsite.render.pages import HtmlRenderer, PageSpec
 from eventsite.writer import SiteWriter, WriteState
@@ -175,10 +176,7 @@ class _TaskQueue:
     def __init__(self, count: int) -> None:
         self.read_end, self.write_end = os.pipe()
         os.set_blocking(self.write_end, True)
-        data = b"".join(index.to_bytes(4, "little") for index in range(count))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.write_end, view) :]
+        write_fully(self.write_end, b"".join(i.to_bytes(4, "little") for i in range(count)))
 
     def close_writing(self) -> None:
         if self.write_end >= 0:

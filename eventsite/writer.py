@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from eventsite.errors import OutputError
-from eventsite.filestore import DIGEST_SIZE, FileStore, write_file
+from eventsite.filestore import DIGEST_SIZE, FileStore, write_file, write_fully
 
 MARKER = ".eventsite-site"
 _T = TypeVar("_T")
@@ -302,9 +302,7 @@ def _write_batches(target: str, chunks: Iterable[bytes]) -> tuple[int, bytes]:
         for batch in batches(chunks):
             hashed.update(batch)
             size += len(batch)
-            view = memoryview(batch)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_fully(fd, batch)
     finally:
         os.close(fd)
     return size, hashed.digest()[:DIGEST_SIZE]
