@@ -330,6 +330,9 @@ class StreamScan:
         self.site_audit = site_audit
         self.path = path
         self.pending = bytearray()
+        # no line break in `pending[_PART_BYTES - 1 : searched]`: a line longer than a part
+        # (a one-line search index) is not searched again from its start at every chunk
+        self.searched = 0
         self.pieces: list[_PieceHits] = []
         self.may_copy = False  # the first part's start allows a copy of an input document
         self.calendar = path.endswith(".ics") and reads_contents(path)
@@ -375,9 +378,9 @@ class StreamScan:
         """Scan the parts `_text_parts` would cut from the whole, as far as the bytes held show
         them: a cut is known once a byte follows it (or at the end, `final`)."""
         pending = self.pending
-        start = 0
+        start, searched = 0, self.searched
         while start < len(pending):
-            cut = _part_end(pending, start)
+            cut = _part_end(pending, start, searched)
             if cut >= len(pending) and not final:
                 break
             part = _unescape(str(memoryview(pending)[start:cut], "utf-8", "replace"))
@@ -385,7 +388,8 @@ class StreamScan:
                 self.may_copy = _may_copy_input(self.path, part, self.site_audit.documents)
             audit = self.site_audit
             self.pieces.append(_text_hits(part, audit.runs, audit.texts))
-            start = cut
+            start, searched = cut, 0
+        self.searched = len(pending) - start
         del pending[:start]
 
     def _calendar_pieces(self) -> None:
@@ -611,10 +615,10 @@ def _text_parts(data: bytes) -> Iterator[str]:
         start = cut
 
 
-def _part_end(data: bytes | bytearray, start: int) -> int:
+def _part_end(data: bytes | bytearray, start: int, searched: int = 0) -> int:
     """Where the part of `data` from `start` ends: after the first line break at least
-    `_PART_BYTES` on, else at the end."""
-    return data.find(b"\n", start + _PART_BYTES - 1) + 1 or len(data)
+    `_PART_BYTES` on, else at the end; `searched`: no line break is before it."""
+    return data.find(b"\n", max(start + _PART_BYTES - 1, searched)) + 1 or len(data)
 
 
 def _may_copy_input(path: str, start: str, documents: StoredDocuments) -> bool:

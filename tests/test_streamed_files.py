@@ -60,6 +60,31 @@ def test_a_streamed_copy_of_an_input_document_is_found() -> None:
         assert any(f.shown == repr(name) for f in site_audit.findings())
 
 
+def test_a_line_longer_than_a_part_is_searched_for_its_end_once() -> None:
+    """A one-line file (the search index) fed a chunk at a time: each byte is looked at for a
+    line break about once, not again at every chunk (50,000 sessions: a 42 MB line in 50,000
+    chunks took 40 s)."""
+    data = b"x" * 20_000 + b"\n" + b"y" * 5_000 + b"\n" + b"z" * 20_000
+    looked_at = []
+    part_end = audit._part_end
+
+    def counting(data: bytearray, start: int, *searched: int) -> int:
+        looked_at.append(len(data) - max((start + audit._PART_BYTES - 1, *searched)))
+        return part_end(data, start, *searched)
+
+    site_audit = audit.SiteAudit(DOCUMENTS, frozenset())
+    with (
+        mock.patch.object(audit, "_PART_BYTES", 100),
+        mock.patch.object(audit, "_part_end", counting),
+    ):
+        scan = site_audit.stream("search-index.js")
+        for chunk in _cut(data, [10]):
+            scan.feed(chunk)
+        scan.finish(lambda: data)
+    assert len(looked_at) > 4_000
+    assert sum(max(0, span) for span in looked_at) < 2 * len(data)
+
+
 def _write(root: Path, store: FileStore | None, files: dict[str, bytes], chunked: bool) -> None:
     writer = SiteWriter(root, store)
     out = SiteOutput(writer, audit.SiteAudit(DOCUMENTS, frozenset()))
