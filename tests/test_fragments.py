@@ -29,7 +29,7 @@ from eventsite.model.text import (
 )
 from eventsite.render import filters
 from eventsite.render.fragments import FragmentExtension, reset_fragments
-from eventsite.render.pages import plan_pages
+from eventsite.render.pages import HtmlRenderer, plan_pages
 from eventsite.render.theme import Theme
 from eventsite.render.tracking import TrackingRenderer
 from eventsite.render.view import SiteView, build_view
@@ -130,6 +130,19 @@ def test_reset_forgets_the_markup() -> None:
     assert env.get_template("page.html").render() == "new"
 
 
+def test_a_fragment_shown_once_renders_as_an_include_would_and_is_not_kept() -> None:
+    env = _environment(
+        {
+            "include.html": "{% for x in xs %}{% include 'item.html' %}{% endfor %}",
+            "once.html": "{% for x in xs %}{% fragment 'item.html' once with x=x %}{% endfor %}",
+        }
+    )
+    context = {"root": "../", "xs": [1, "a", 1], "page_path": "p"}
+    once = env.get_template("once.html").render(context)
+    assert once == env.get_template("include.html").render(context)
+    assert not env.extensions[FragmentExtension.identifier].entries()
+
+
 def _sample_view() -> SiteView:
     issues = IssueLog()
     raw, graph = load_graph(str(SAMPLE), issues)
@@ -152,6 +165,18 @@ def test_pages_record_the_same_inputs_whether_fragments_are_made_or_reused() -> 
         return results
 
     made = render_all(pages, fresh_each_page=True)
+    built = HtmlRenderer(theme, view, [("Schedule", urls.SCHEDULE)])
+    assert {path: page[0] for path, page in made.items()} == {
+        page.path: built.render(page) for page in pages
+    }
+    # a build keeps no day-grid box (`once`); serve keeps them, to remake only what an edit changed
+    kept = {key[0] for key in built.env.extensions[FragmentExtension.identifier].entries()}
+    assert "partials/session_item.html" in kept and "partials/grid_session.html" not in kept
+    tracking = TrackingRenderer(theme, view, [("Schedule", urls.SCHEDULE)])
+    for page in pages:
+        tracking.render_tracked(page)
+    kept = {key[0] for key in tracking.env.extensions[FragmentExtension.identifier].entries()}
+    assert "partials/grid_session.html" in kept
     reused = render_all(pages, fresh_each_page=False)
     reversed_order = render_all(pages[::-1], fresh_each_page=False)
     assert made == reused == reversed_order

@@ -25,7 +25,7 @@ from eventsite.errors import ThemeError
 from eventsite.render.fragments import FragmentExtension
 
 DEFAULT_THEME = "default"
-CODE_VERSION = "3"  # of what `OutputCodeGenerator` writes: the bytecode cache's folder has it
+CODE_VERSION = "4"  # of what `OutputCodeGenerator` and the `fragment` tag compile to: in the cache folder name
 
 try:  # the C function behind `markupsafe.escape`: a str's escaped text, as a str
     from markupsafe import _escape_inner as escape_inner
