@@ -25,7 +25,8 @@ from eventsite.errors import ThemeError
 from eventsite.render.fragments import FragmentExtension
 
 DEFAULT_THEME = "default"
-CODE_VERSION = "4"  # of what `OutputCodeGenerator` and the `fragment` tag compile to: in the cache folder name
+# of what `OutputCodeGenerator` and the `fragment` tag compile to: in the cache folder name
+CODE_VERSION = "4"
 
 try:  # the C function behind `markupsafe.escape`: a str's escaped text, as a str
     from markupsafe import _escape_inner as escape_inner
