@@ -138,6 +138,16 @@ sessions, before each change. In order of effect:
   contexts skip Jinja's ChainMap (pages 3.97 → ~2.55 s CPU); redaction skips fields without '@', '&', '%' or eight digits; the frab
   files, the schedule's calendar and the search index written, hashed and audited as they are
   made, each session's plain text worked out once for the three (their CPU 3.86 → 3.26 s).
+- **Session 8**: the 50,000-session warm build had got slower (48 → 59 s) while 10,000 got
+  faster: a per-process timeline showed the whole-schedule task taking 49.5 s at 50,000 against
+  4.5 s at 10,000, and cProfile put 20 s of it in `bytearray.find`. The streamed privacy scan
+  of the one-line search index (42 MB at 50,000) looked for the line's end from its start again
+  at every chunk; it now remembers how far it has looked (whole-schedule task 49.5 → 27.4 s,
+  warm build 62.0 → 44.7 s in the session's runs). The search index now has one entry per
+  line, so the audit scans it in 1 MB parts instead of holding it whole, and a build no longer
+  keys or keeps the day grid's session boxes, which a build shows once each
+  (`{% fragment ... once %}`); `serve` still keeps them. At 10,000 sessions, peak PSS read every
+  20 ms: 328–340 → 290–291 MiB; CPU unchanged.
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
@@ -159,17 +169,18 @@ pages (~3 s CPU for 17,600 pages) and both link 43,000 files and audit the pages
 remaining serial part that is 7.3 s, not 5. Keeping sanitised text between builds in the
 cache folder was tried this round: ~0.5 s less wall time at 10,000 sessions, but ~25 MiB more
 at the peak (both processes copy the shared texts as they read them), so it was taken out.
-Peak memory (323 MiB) is set while pages render: the processes share ~130 MB at the fork
-and the worker ends up copying ~110 MB of it,
-because every object a page reads has its reference count written, and every page of the shared
-heap holds such objects (a `-j 1` build peaks at ~260 MiB). A one-session edit in `serve` at
+Peak memory at 10,000 sessions is set as the whole-schedule files end (they hold ~40 MB at
+their peak: the frab schedule, each session's plain text, the calendars' VEVENTs) while the
+other process renders pages. The processes share ~130 MB at the fork and each ends up with a
+private copy of nearly all of it (about 30 MB stay shared), because every object a page reads
+has its reference count written, and every page of the shared heap holds such objects. A one-session edit in `serve` at
 10,000 sessions spends ~0.04 s re-parsing the sessions file (mostly decoding its 23 MB),
 ~0.04 s splicing 82 MB of whole-schedule files and ~0.03 s splicing pages before browsers
 reload, then ~0.07 s writing the changed files.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
-shared pages twice. PSS is read every 40 ms, RSS every 4 ms, in one more clean build that is
+shared pages twice. PSS is read every ~10 ms, RSS every 4 ms, in one more clean build that is
 not timed (the sampler competes with the build for the two cores). The target row uses the warm
 build, like the time target; a cold build also holds Pillow's buffers.
 
