@@ -15,6 +15,7 @@ from pathlib import Path
 
 import markdown
 import pytest
+from conftest import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sitecheck import site_files
@@ -191,6 +192,23 @@ def test_cli_start_up_imports_no_heavy_module() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_build_that_downloads_nothing_imports_no_network_stack(tmp_path: Path) -> None:
+    code = (
+        "import sys, eventsite.cli; "
+        f"eventsite.cli.main(['build', {str(SAMPLE)!r}, '-o', {str(tmp_path / 'site')!r}, '-q']); "
+        "print(sorted(m for m in ('http.client', 'ssl', 'email.message') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 _MARKDOWN = markdown.Markdown(extensions=["nl2br", "sane_lists"])

@@ -18,14 +18,16 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from email.message import Message
-from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import PIL
 
 from eventsite.filestore import replace_file
 from eventsite.images import PIPELINE_VERSION, Encoded, Rendition
+
+if TYPE_CHECKING:  # the e-mail package is imported only when response headers are read
+    from email.message import Message
 
 DEFAULT_DIR_NAME = ".eventsite-cache"
 PLACES_FILE = "places.json"
@@ -231,6 +233,8 @@ def fresh_until(headers: Message, now: float | None = None) -> float:
             return now + int(value)
     expires = headers.get("Expires")
     if expires:
+        from email.utils import parsedate_to_datetime
+
         try:
             return parsedate_to_datetime(expires).timestamp()
         except (TypeError, ValueError, IndexError):

@@ -12,25 +12,16 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
-from collections.abc import Callable
 
-from eventsite.fetch.policy import FetchFailed, FetchPolicy, FetchRefused
+from eventsite.fetch.policy import (
+    FetchFailed,
+    FetchPolicy,
+    FetchRefused,
+    Resolver,
+    system_resolver,
+)
 
-Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """IP addresses of `host` from the system resolver, in its preferred order."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise FetchFailed(f"cannot resolve host {host!r} ({reason})") from None
-    addresses: list[str] = []
-    for _family, _type, _proto, _name, sockaddr in infos:
-        if sockaddr[0] not in addresses:
-            addresses.append(str(sockaddr[0]))
-    return addresses
+__all__ = ["Resolver", "open_checked_socket", "open_connection", "system_resolver"]
 
 
 def open_checked_socket(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,25 @@ class FetchRefused(Exception):
 
 class FetchFailed(Exception):
     """The fetch was allowed but did not give an image (HTTP error, timeout, bad content)."""
+
+
+Resolver = Callable[[str, int], list[str]]  # (host, port) -> IP addresses
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """IP addresses of `host` from the system resolver, in its preferred order."""
+    import socket  # here: a build that downloads nothing does not import the network stack
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise FetchFailed(f"cannot resolve host {host!r} ({reason})") from None
+    addresses: list[str] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        if sockaddr[0] not in addresses:
+            addresses.append(str(sockaddr[0]))
+    return addresses
 
 
 @dataclass(frozen=True, slots=True)

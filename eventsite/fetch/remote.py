@@ -11,13 +11,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventsite.fetch.cache import CacheEntry, MediaCache, default_cache_dir
-from eventsite.fetch.client import Response, Validators, fetch
-from eventsite.fetch.connect import Resolver, system_resolver
-from eventsite.fetch.policy import FetchFailed, FetchPolicy, FetchRefused
+from eventsite.fetch.policy import FetchFailed, FetchPolicy, FetchRefused, Resolver, system_resolver
 from eventsite.images import BadImage, identify
 from eventsite.media import Fetched
+
+if TYPE_CHECKING:  # the HTTP client (http.client, ssl) is imported when something is fetched
+    from eventsite.fetch.client import Response, Validators
 
 
 @dataclass(slots=True)
@@ -91,6 +93,8 @@ class RemoteMedia:
         if cached is not None and cached[0].is_fresh():
             self._count("fresh")
             return Fetched(cached[1])
+        from eventsite.fetch.client import fetch
+
         try:
             response = fetch(
                 url,
@@ -147,6 +151,8 @@ class RemoteMedia:
 
 
 def _validators(entry: CacheEntry) -> Validators | None:
+    from eventsite.fetch.client import Validators
+
     if not entry.etag and not entry.last_modified:
         return None
     return Validators(entry.etag, entry.last_modified)
