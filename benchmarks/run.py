@@ -147,28 +147,41 @@ sessions, before each change. In order of effect:
   line, so the audit scans it in 1 MB parts instead of holding it whole, and a build no longer
   keys or keeps the day grid's session boxes, which a build shows once each
   (`{% fragment ... once %}`); `serve` still keeps them. At 10,000 sessions, peak PSS read every
-  20 ms: 328–340 → 290–291 MiB; CPU unchanged.
+  20 ms: 328–340 → 290–291 MiB; CPU unchanged. A build that downloads nothing no longer
+  imports `http.client`, `ssl` or `email` (`-X importtime`: 17.8 → 3.2 ms for the fetcher).
+  Tried and taken out: making the privacy audit (and its thread that packs the input
+  documents) before the media and the plan, so the packing overlaps them: the fork came
+  0.3–0.4 s sooner, but the whole build took 0.4–0.5 s longer and 0.8 s more CPU (the plan's
+  objects filled the holes the freed JSON left, so more of the heap is copied after the fork).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
 
 Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build (~0.75 s
-CPU on two cores) spends ~0.1 s before `build()` (interpreter ~0.04 s, of which ~0.03 s is a
-`.pth` file of this sandbox that imports certifi; imports of eventsite, Jinja, Markdown, nh3
-and the standard library ~0.09 s), ~0.1 s loading and planning, ~0.05 s of other serial work,
-and the rest rendering, auditing and linking 720 pages and 1,963 files on two processes. The
-0.25 s target would need the whole site rendered and audited in under 0.1 s of Python, i.e. a
-render cache kept on disk and keyed by each page's recorded inputs, which is not built. A cold
+CPU on two cores, timed in-process this round) is done importing at ~0.09 s (interpreter
+~0.04 s, of which ~0.03 s is a `.pth` file of this sandbox that imports certifi; eventsite,
+Jinja, Markdown, nh3 and the standard library), has loaded the export at ~0.13 s, resolved its
+187 images at ~0.20 s (0.044 s reading cached variants, ~0.02 s trying its one unreachable
+remote image, which imports the HTTP client), forks at ~0.24 s, and ends at ~0.50 s: one
+process makes the whole-schedule files (~0.19 s) while the other renders pages (~0.23 s for
+the 720 pages together). The 0.25 s target would need everything after the imports in ~0.1 s,
+i.e. a render cache kept on disk and keyed by each page's recorded inputs, which is not built. A cold
 build adds Pillow work for 182 photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s,
 Lanczos resizing ~0.7 s, decoding ~0.2 s) and ~2,150 new files (0.3–0.5 ms of kernel time
 each on this VM), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
-sessions (12.4 s CPU) the serial work before the fork is down from ~2.4 to ~1.4 s (loading
-~0.7 s, media ~0.3 s, the audit's index ~0.2 s, view and plan ~0.1 s); after it, the
-whole-schedule files with their audit take ~3.3 s of CPU in one process while the other renders
-pages (~3 s CPU for 17,600 pages) and both link 43,000 files and audit the pages; with the
-remaining serial part that is 7.3 s, not 5. Keeping sanitised text between builds in the
-cache folder was tried this round: ~0.5 s less wall time at 10,000 sessions, but ~25 MiB more
-at the peak (both processes copy the shared texts as they read them), so it was taken out.
+sessions (~12 s CPU) the process forks 1.6–2.1 s after it starts (imports ~0.09 s, loading
+0.7–0.8 s, media 0.33–0.52 s, the audit's index of private fields ~0.21 s and then a wait of
+0.23–0.26 s for its thread packing the input documents, view, history and plan ~0.14 s); after
+it, the whole-schedule files with their audit take ~4.5 s in one process (the frab schedule's
+model alone 1.3 s) while the other renders pages (~5 s for 17,600 pages), both processes link
+43,000 files and audit what they made, and they end within ~0.2 s of each other: 7.2 s, not 5.
+Of the media stage, reading and checking the 3,926 cached entries takes 0.19 s (0.14 s of it
+unpacking and hashing 66 MB to check them; a stat of each would take 0.01 s): linking the
+variants straight from the file store by their known digests, without reading them, would save
+~0.2 s here and ~30 ms of FOSSASIASummit2016's 0.5 s; not built. Keeping sanitised text between
+builds in the cache folder was tried in an earlier round: ~0.5 s less wall time at 10,000
+sessions, but ~25 MiB more at the peak (both processes copy the shared texts as they read
+them), so it was taken out.
 Peak memory at 10,000 sessions is set as the whole-schedule files end (they hold ~40 MB at
 their peak: the frab schedule, each session's plain text, the calendars' VEVENTs) while the
 other process renders pages. The processes share ~130 MB at the fork and each ends up with a
