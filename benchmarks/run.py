@@ -142,8 +142,8 @@ sessions, before each change. In order of effect:
   faster: a per-process timeline showed the whole-schedule task taking 49.5 s at 50,000 against
   4.5 s at 10,000, and cProfile put 20 s of it in `bytearray.find`. The streamed privacy scan
   of the one-line search index (42 MB at 50,000) looked for the line's end from its start again
-  at every chunk; it now remembers how far it has looked (whole-schedule task 49.5 → 27.4 s,
-  warm build 62.0 → 44.7 s in the session's runs). The search index now has one entry per
+  at every chunk; it now remembers how far it has looked (whole-schedule task 49.5 → 27.4 s;
+  warm build 58.7 → 46.4 s, peak 1,299 → 1,217 MiB in the benchmark). The search index now has one entry per
   line, so the audit scans it in 1 MB parts instead of holding it whole, and a build no longer
   keys or keeps the day grid's session boxes, which a build shows once each
   (`{% fragment ... once %}`); `serve` still keeps them. At 10,000 sessions, peak PSS read every
@@ -186,10 +186,14 @@ Peak memory at 10,000 sessions is set as the whole-schedule files end (they hold
 their peak: the frab schedule, each session's plain text, the calendars' VEVENTs) while the
 other process renders pages. The processes share ~130 MB at the fork and each ends up with a
 private copy of nearly all of it (about 30 MB stay shared), because every object a page reads
-has its reference count written, and every page of the shared heap holds such objects. A one-session edit in `serve` at
-10,000 sessions spends ~0.04 s re-parsing the sessions file (mostly decoding its 23 MB),
-~0.04 s splicing 82 MB of whole-schedule files and ~0.03 s splicing pages before browsers
-reload, then ~0.07 s writing the changed files.
+has its reference count written, and every page of the shared heap holds such objects. The one-session edit in `serve` at 10,000 sessions measured 0.210 s (0.165–0.295) in the run
+above, over its 0.2 s target; the same code measured 0.163 s in the session's first full run,
+and paired runs of seven edits each against the round's starting commit gave medians of 0.123
+and 0.169 s before against 0.135 and 0.152 s now: the edit did not get slower, but its margin
+is inside this VM's run-to-run spread (the first edit after a build is the slowest, 0.19–0.24
+s). A profiled edit: ~0.05 s parsing the changed sessions file (reading 16 ms, decoding 23 MB
+of UTF-8 29 ms), ~0.04 s splicing the whole-schedule files, ~0.06 s finding and remaking the
+pages (14 ms of it looking through 44,600 kept fragments for the changed inputs). The changed files are on disk ~0.1 s later.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts

@@ -10,8 +10,8 @@ everything when the view changes.
 
 `{% fragment "partials/x.html" once with ... %}` says each input is shown once per build (a
 session's box in its day's grid): a build then neither keys nor keeps that markup (10,000
-sessions: about 15 MB less in each rendering process); `eventsite serve` still keeps it, so an
-edit remakes only the pieces it changed.
+sessions: 6 MB of markup and its keys); `eventsite serve` still keeps it, so an edit remakes
+only the pieces it changed.
 
 Entities compare by identity, so a key holds the very objects of this build. A value that cannot
 be hashed (a list, a mutable dataclass) makes that fragment render every time: slower, never wrong.
