@@ -180,8 +180,8 @@ def test_changed_template_is_used_although_compiled_templates_are_cached(
 def _loaded_after(statement: str, modules: tuple[str, ...]) -> list[str]:
     """Which of `modules` a fresh interpreter has loaded after running `statement`."""
     code = (
-        f"import sys, eventsite.cli; {statement}; "
-        f"print(sorted(m for m in {modules!r} if m in sys.modules))"
+        f"import json, sys, eventsite.cli; {statement}; "
+        f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -191,7 +191,7 @@ def _loaded_after(statement: str, modules: tuple[str, ...]) -> list[str]:
         env={**os.environ, "PYTHONPATH": str(REPO)},
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_cli_start_up_imports_no_heavy_module() -> None:

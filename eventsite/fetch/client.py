@@ -19,8 +19,15 @@ from email.message import Message
 from urllib.parse import quote, urljoin, urlsplit
 
 from eventsite import __version__
-from eventsite.fetch.connect import Resolver, open_connection, system_resolver
-from eventsite.fetch.policy import FetchFailed, FetchPolicy, FetchRefused, check_url
+from eventsite.fetch.connect import open_connection
+from eventsite.fetch.policy import (
+    FetchFailed,
+    FetchPolicy,
+    FetchRefused,
+    Resolver,
+    check_url,
+    system_resolver,
+)
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 NOT_IMAGE_TYPES = ("text/", "application/json", "application/xml", "application/xhtml")

@@ -21,8 +21,6 @@ from eventsite.fetch.policy import (
     system_resolver,
 )
 
-__all__ = ["Resolver", "open_checked_socket", "open_connection", "system_resolver"]
-
 
 def open_checked_socket(
     host: str, port: int, policy: FetchPolicy, resolver: Resolver = system_resolver
