@@ -36,6 +36,7 @@ class HistoryUpdate:
     history: ChangeHistory
     changes: list[Change]  # the ones this build found
     previous_from: str | None  # where the previous history came from
+    base: ChangeHistory | None = None  # the previous history itself
 
 
 def update_history(
@@ -58,7 +59,8 @@ def update_history(
     if previous is None:
         return HistoryUpdate(ChangeHistory(event_key, snapshot), [], None)
     changes = diff(previous.snapshot, snapshot, graph.hidden_states)
-    return HistoryUpdate(previous.record(snapshot, changes, build_time()), changes, where)
+    history = previous.record(snapshot, changes, build_time())
+    return HistoryUpdate(history, changes, where, previous)
 
 
 def build_time() -> datetime:

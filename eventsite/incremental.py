@@ -31,9 +31,10 @@ from eventsite.errors import OutputError, SourceError, ThemeError
 from eventsite.filestore import replace_file
 from eventsite.issues import IssueLog
 from eventsite.media import MediaMemo, MediaResolver, MemoryDerivedStore, image_requests
-from eventsite.model.changes import ChangeHistory, Snapshot, session_state
+from eventsite.model.changes import ChangeHistory, Snapshot, diff_again, session_state
 from eventsite.model.graph import EventGraph
 from eventsite.reload import DocumentMemo, RecordMemo
+from eventsite.render import changes
 from eventsite.render.calendar_cache import FormatCache
 from eventsite.render.pages import PageSpec, navigation, plan_pages
 from eventsite.render.theme import Theme
@@ -51,7 +52,6 @@ from eventsite.render.tracking import (
 )
 from eventsite.render.view import SiteView, build_view
 from eventsite.sources.folder import read_data
-from eventsite.urls import CHANGES_JSON as CHANGES
 from eventsite.writer import MARKER, check_output_dir, safe_target, write_site
 
 
@@ -127,6 +127,8 @@ class Rebuilder:
         self._disk_in_sync = False
         self._formats = FormatCache()
         self._history_dir: Path | None = None
+        # the published history the last load compared with (its `_history_home` copy)
+        self._history_base: ChangeHistory | None = None
         # without a cache folder, resized images still survive from one rebuild to the next
         self._derived = options.media_cache or MemoryDerivedStore()
         self._media_memo = MediaMemo()  # unchanged image files are not read again
@@ -317,11 +319,15 @@ class Rebuilder:
             return patch.Patched(changed, set(), {})
         pages = self._pages_retitled(data.pages, edits, undo)
         view = data.view
-        if view.history is not None and not self._history_patched(view, edits, undo):
+        revised = self._history_patched(view, edits, undo) if view.history is not None else False
+        if revised is None:
             return None
         feeds = self._formats.patched_files(view, [e.target for e in edits], previous.files)
         if feeds is None:
             return None
+        if revised:  # the pending revision's changes (or time): its files and page again
+            feeds.update(self._formats.change_files(view))
+            pages.add(self._changes_page_remade(data.pages, view, undo))
         return patch.Patched(changed, pages, feeds)
 
     def _pages_retitled(
@@ -348,27 +354,50 @@ class Rebuilder:
 
     def _history_patched(
         self, view: SiteView, edits: list[patch.RecordEdit], undo: list[Callable[[], None]]
-    ) -> bool:
-        """The change history of the edited graph, if its revisions stay the same (what the
-        pages and the page list show of it); False otherwise."""
+    ) -> bool | None:
+        """Give the view the change history of the edited graph; returns whether its revisions
+        changed, or None when the edit needs a whole load (the menu links to the changes page
+        only while there are revisions)."""
         old = view.history
         if old is None:
-            return False
-        if self.options.previous is None and not (self._history_home() / CHANGES).is_file():
-            # no previous history: `update_history` starts one from the snapshot, which
-            # differs from the last one in the edited sessions' states only
-            states = {edit.target.id: session_state(edit.target) for edit in edits}
-            new = ChangeHistory(old.event_key, Snapshot({**old.snapshot.sessions, **states}))
-        else:
+            return None
+        if self.options.previous is not None:  # a file or URL that may have changed: read again
             issues = IssueLog()
             new = history.update_history(
                 view.graph, view.event_key, self.options.previous, self._history_home(), issues
             ).history
             if issues.issues or new.revisions != old.revisions:
-                return False
+                return None
+        else:
+            new = self._history_edited(old, edits)
+            if bool(new.revisions) != bool(old.revisions):
+                return None
         view.history = new
         undo.append(functools.partial(setattr, view, "history", old))
-        return True
+        return new.revisions != old.revisions
+
+    def _history_edited(self, old: ChangeHistory, edits: list[patch.RecordEdit]) -> ChangeHistory:
+        """What `update_history` makes of the edited graph, from the last one: the snapshot
+        differs in the edited sessions' states only, and so may the changes since the
+        published history (the `_history_home` copy, which a preview never changes)."""
+        states = {edit.target.id: session_state(edit.target) for edit in edits}
+        snapshot = Snapshot({**old.snapshot.sessions, **states})
+        base = self._history_base
+        if base is None:  # no published history: a new one starts from the snapshot
+            return ChangeHistory(old.event_key, snapshot)
+        pending = old.revisions[0].changes if old.revision > base.revision else []
+        changes = diff_again(base.snapshot, pending, snapshot, set(states))
+        return base.record(snapshot, changes, history.build_time())
+
+    def _changes_page_remade(
+        self, pages: list[PageSpec], view: SiteView, undo: list[Callable[[], None]]
+    ) -> str:
+        """Give the changes page the view's revisions; returns its path."""
+        at = self._page_positions(pages)[urls.CHANGES]
+        page = pages[at]
+        pages[at] = dataclasses.replace(page, context=changes.page_context(view))
+        undo.append(functools.partial(pages.__setitem__, at, page))
+        return urls.CHANGES
 
     def _render_patched(
         self, previous: _State, made: patch.Patched
@@ -476,6 +505,7 @@ class Rebuilder:
             graph, view.event_key, self.options.previous, self._history_home(), issues
         )
         view.history = update.history
+        self._history_base = update.base if self.options.previous is None else None
         pages = plan_pages(view)
         fail_if_strict(issues, self.options.strict)
         fields = EntityFields(view)

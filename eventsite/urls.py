@@ -31,6 +31,7 @@ SEARCH_INDEX = "search-index.js"
 CHANGES = "changes.html"
 CHANGES_JSON = "changes.json"
 CHANGES_FEED = "changes.xml"
+CHANGES_FLAG = "changes-flag.js"
 ASSETS_DIR = "assets"
 MEDIA_DIR = "media"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,6 +20,7 @@ from sitecheck import site_files
 
 from eventsite.build import BuildOptions, build
 from eventsite.cli import main
+from eventsite.model.changes import Ref, SessionState, Snapshot, diff, diff_again
 from eventsite.render import changes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -253,3 +255,39 @@ def test_changes_json_text_is_json_dumps(data: Any, at_once: int) -> None:
     with mock.patch.object(changes, "_CHUNKS_AT_ONCE", at_once):
         made = changes._indented_json(data)
     assert made == json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+_STATE_IDS = ["1", "2", "10", "a", "b7"]
+_ROOMS = st.one_of(st.none(), st.sampled_from([Ref("r1", "Hall"), Ref("", "Annex")]))
+_STATES = st.builds(
+    lambda title, start, room, speakers: (title, start, room, speakers),
+    st.sampled_from(["Talk", "Talk, renamed", "Other"]),
+    st.one_of(st.none(), st.sampled_from([datetime(2026, 6, 11, 9, tzinfo=UTC)])),
+    _ROOMS,
+    st.lists(st.sampled_from([Ref("s1", "Ana"), Ref("s2", "Bo")]), max_size=2, unique=True),
+)
+
+
+def _snapshot(states: dict[str, tuple[Any, ...]]) -> Snapshot:
+    made = {}
+    for sid, (title, start, room, speakers) in states.items():
+        end = start + timedelta(hours=1) if start else None
+        made[sid] = SessionState(sid, title, start, end, room, tuple(speakers))
+    return Snapshot(made)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.dictionaries(st.sampled_from(_STATE_IDS), _STATES),
+    middle=st.dictionaries(st.sampled_from(_STATE_IDS), _STATES, min_size=1),
+    edited=st.data(),
+)
+def test_diffing_the_edited_sessions_again_equals_a_whole_diff(
+    before: dict[str, Any], middle: dict[str, Any], edited: st.DataObject
+) -> None:
+    """What `serve` records when a few sessions change in place is what a whole load records."""
+    ids = edited.draw(st.sets(st.sampled_from(sorted(middle)), min_size=1))
+    after = dict(middle, **{sid: edited.draw(_STATES) for sid in ids})
+    old, mid, new = _snapshot(before), _snapshot(middle), _snapshot(after)
+    pending = diff(old, mid, {})
+    assert diff_again(old, pending, new, ids) == diff(old, new, {})

@@ -21,10 +21,12 @@ def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_xss_site(tmp_path_factory.mktemp("xss-browser"))
 
 
-# inert data, the theme's asset scripts, or one of the theme's own inline scripts (passed in)
+# inert data, the theme's asset scripts, the data scripts the build writes (one JSON value
+# each, checked in test_hostile_content), or one of the theme's own inline scripts (passed in)
 ONLY_THEME_SCRIPTS = """(inline) => Array.from(document.scripts).every(
     s => s.type === "application/json" || s.type === "application/ld+json"
       || /\\/assets\\/[a-z]+\\.js$/.test(s.src)
+      || /\\/(changes-flag|search-index)\\.js$/.test(s.src)
       || (!s.src && inline.includes(s.text.trim())))"""
 
 

@@ -65,8 +65,21 @@ def test_only_theme_scripts_and_inert_json_data_are_on_any_page(xss_site: Path) 
             if script.get("src") is None:  # the theme's one inline script (colour scheme)
                 assert (script.text or "").strip() in THEME_INLINE_SCRIPTS, path
                 continue
-            assert script.get("src", "").rsplit("/", 1)[-1] in THEME_SCRIPTS, path
+            name = script.get("src", "").rsplit("/", 1)[-1]
+            assert name in THEME_SCRIPTS or name in DATA_SCRIPTS, path
             assert not (script.text or "").strip(), path
+
+
+# scripts the build writes: each assigns one JSON value to one global, nothing else
+DATA_SCRIPTS = {"changes-flag.js": "eventsiteChanges", "search-index.js": "eventsiteSearch"}
+
+
+def test_the_data_scripts_assign_json_and_nothing_else(xss_site: Path) -> None:
+    for name, variable in DATA_SCRIPTS.items():
+        text = (xss_site / name).read_text(encoding="utf-8")
+        prefix, suffix = f"window.{variable}=", ";\n"
+        assert text.startswith(prefix) and text.endswith(suffix), name
+        json.loads(text.removeprefix(prefix).removesuffix(suffix))  # one value: no statement
 
 
 def test_no_event_handler_attributes_or_active_elements(xss_site: Path) -> None:

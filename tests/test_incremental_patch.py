@@ -226,6 +226,7 @@ def test_in_place_edits_equal_the_whole_path_over_a_published_history(
     shutil.copytree(SAMPLE, tmp_path / "export")
     export = Export(tmp_path / "export")
     export.save("sessions", export.load("sessions"))
+    titles = [s["title"] for s in _public(export.load("sessions"))[:3]]
     build(BuildOptions(source=str(export.root), output=tmp_path / "a"))
     export.edit("sessions", _set(0, title="Published, then retitled"))
     shutil.copytree(tmp_path / "a", tmp_path / "b")
@@ -236,12 +237,20 @@ def test_in_place_edits_equal_the_whole_path_over_a_published_history(
     whole.build_all()
     edits = [
         (_set(1, **{"long-abstract": "Only the abstract"}), True),  # same revisions
-        (_set(2, title="Retitled since publishing"), False),  # a new change to record
+        (_set(2, title="Retitled since publishing"), True),  # a new change to record
         (_set(1, **{"long-abstract": "The abstract again"}), True),
+        (_set(2, title="Retitled again"), True),  # the change recorded differently
+        (_set(0, title=titles[0]), True),  # as published: one change less
+        (_set(2, title=titles[2]), False),  # no change left: the menu loses "Changes"
+        (_set(2, title="Retitled once more"), False),  # and gets it back
+        (_set(1, **{"long-abstract": "And again"}), True),
     ]
     for change, in_place_expected in edits:
         path = export.edit("sessions", change)
-        assert in_place.rebuild([path]).patched is in_place_expected
+        stats = in_place.rebuild([path])
+        assert stats.patched is in_place_expected
+        if in_place_expected:  # no page but the changes page shows the history's changes
+            assert len(stats.rendered) < stats.pages / 8
         assert not whole.rebuild([path]).patched
         assert dict(in_place.files) == dict(whole.files)
 

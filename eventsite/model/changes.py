@@ -165,6 +165,18 @@ def diff(before: Snapshot, after: Snapshot, hidden_states: Mapping[str, str]) ->
     return changes
 
 
+def diff_again(
+    before: Snapshot, pending: list[Change], after: Snapshot, session_ids: set[str]
+) -> list[Change]:
+    """`diff(before, after, ...)`, given `pending`, the diff from `before` to a snapshot that
+    differs from `after` only in the states of `session_ids`, all of which `after` holds: only
+    these sessions are compared again."""
+    kept = [change for change in pending if change.session_id not in session_ids]
+    old = {i: state for i in session_ids if (state := before.sessions.get(i)) is not None}
+    fresh = diff(Snapshot(old), Snapshot({i: after.sessions[i] for i in session_ids}), {})
+    return sorted(kept + fresh, key=lambda change: _id_order(change.session_id))  # stable
+
+
 def _id_order(session_id: str) -> tuple[int, int, str]:
     return (0, int(session_id), "") if session_id.isdigit() else (1, 0, session_id)
 

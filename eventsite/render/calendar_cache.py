@@ -55,6 +55,9 @@ class FormatCache:
     def calendar_files(self, view: SiteView) -> dict[str, bytes]:
         return self.calendars.calendar_files(view, self.session_key)
 
+    def change_files(self, view: SiteView) -> dict[str, bytes]:
+        return changes.change_files(view, self.changes)
+
     def patched_files(
         self, view: SiteView, sessions: list[Session], files: Mapping[str, bytes]
     ) -> dict[str, bytes] | None:

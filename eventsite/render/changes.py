@@ -1,4 +1,6 @@
-"""The change history as files: `changes.json`, an Atom feed, and the data the "changed" flag uses.
+"""The change history as files: `changes.json`, an Atom feed, and the data the "changed" flag uses
+(`changes-flag.js`, one file every page loads: a page's own bytes never depend on the history's
+changes, so a new revision rewrites the history files and the changes page, not every page).
 
 Entry ids come from the history (event, revision, kind, session), so they never change once
 published; nothing here reads the clock, so a build without new changes is byte-identical.
@@ -11,6 +13,7 @@ import io
 import itertools
 import json
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -32,16 +35,27 @@ FEED_ENTRIES = 100
 FALLBACK_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+FLAG_GLOBAL = "eventsiteChanges"  # what `changes-flag.js` assigns, for `changes.js`
+
+
 def change_files(view: SiteView, cache: SnapshotCache | None = None) -> dict[str, bytes]:
-    """`changes.json` and `changes.xml`; nothing when the build does not track changes."""
+    """`changes.json`, `changes.xml` and `changes-flag.js`; nothing when the build does not
+    track changes."""
     if view.history is None:
         return {}
-    return {urls.CHANGES_JSON: changes_json(view, cache), urls.CHANGES_FEED: atom_feed(view)}
+    return {
+        urls.CHANGES_JSON: changes_json(view, cache),
+        urls.CHANGES_FEED: atom_feed(view),
+        urls.CHANGES_FLAG: flag_script(view),
+    }
 
 
-def session_paths(view: SiteView) -> dict[str, str]:
-    """Output path of each published session's page, by id."""
-    return {s.id: urls.session_path(s) for s in view.graph.sessions}
+def session_page_of(view: SiteView) -> Callable[[str], str | None]:
+    """The output path of a session's page, by id; None for a session not published."""
+    published = frozenset(s.id for s in view.graph.sessions)
+    return lambda session_id: (
+        urls.session_path_of_id(session_id) if session_id in published else None
+    )
 
 
 def page_context(view: SiteView) -> dict[str, Any]:
@@ -69,9 +83,9 @@ def changes_json(view: SiteView, cache: SnapshotCache | None = None) -> bytes:
 
 
 def _json_text(view: SiteView, data: dict[str, Any]) -> bytes:
-    paths = session_paths(view)
+    page_of = session_page_of(view)
     for change in data["changes"]:
-        path = paths.get(change["session"])
+        path = page_of(change["session"])
         change["url"] = _public_url(view, path) if path else None
     return _indented_json(data) + b"\n"
 
@@ -115,9 +129,12 @@ class SnapshotCache:
         return kept[1].encode(), made[1].encode()
 
     def _session_text(self, session_id: str, state: SessionState) -> tuple[tuple[object, ...], str]:
+        previous = self._texts.get(session_id)
+        if previous is not None and previous[0][0] is state:  # unchanged since an in-place edit
+            self.reused += 1
+            return previous
         # equal datetimes in other zones print differently: their text is part of the key
         key = (state, _iso_or_none(state.start), _iso_or_none(state.end))
-        previous = self._texts.get(session_id)
         if previous is not None and previous[0] == key:
             self.reused += 1
             return previous
@@ -155,6 +172,12 @@ def flag_data(view: SiteView) -> dict[str, Any]:
     }
 
 
+def flag_script(view: SiteView) -> bytes:
+    """`changes-flag.js`: `flag_data` assigned to `window.eventsiteChanges`."""
+    data = json.dumps(flag_data(view), ensure_ascii=False, separators=(",", ":"))
+    return f"window.{FLAG_GLOBAL}={data};\n".encode()
+
+
 def atom_feed(view: SiteView) -> bytes:
     history = _history(view)
     ElementTree.register_namespace("", ATOM_NS)
@@ -169,29 +192,27 @@ def atom_feed(view: SiteView) -> bytes:
     _text(author, "name", view.event.organizer_name or view.event.name)
     generator = _text(feed, "generator", "eventsite")
     generator.set("version", __version__)
-    for entry in _entries(view, history)[:FEED_ENTRIES]:
+    for entry in itertools.islice(_entries(view, history), FEED_ENTRIES):
         feed.append(entry)
     ElementTree.indent(feed)
     body = ElementTree.tostring(feed, encoding="unicode")
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
 
 
-def _entries(view: SiteView, history: ChangeHistory) -> list[ElementTree.Element]:
-    entries = []
-    paths = session_paths(view)
+def _entries(view: SiteView, history: ChangeHistory) -> Iterator[ElementTree.Element]:
+    page_of = session_page_of(view)
     for revision in history.revisions:
         for change in revision.changes:
             entry = ElementTree.Element(_q("entry"))
             _text(entry, "id", revision.entry_id(history.event_key, change))
             _text(entry, "title", f"{KIND_LABELS[change.kind]}: {change.title}")
             _text(entry, "updated", _stamp(revision.time))
-            path = paths.get(change.session_id)
+            path = page_of(change.session_id)
             anchor = f"{urls.CHANGES}#r{revision.number}"
             _link(entry, "alternate", _public_url(view, path or anchor), "text/html")
             ElementTree.SubElement(entry, _q("category"), term=str(change.kind))
             _text(entry, "summary", change.summary)
-            entries.append(entry)
-    return entries
+            yield entry
 
 
 def _history(view: SiteView) -> ChangeHistory:

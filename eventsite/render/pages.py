@@ -88,9 +88,6 @@ class HtmlRenderer:
         self.env.globals["nav_current"] = partial(current_nav_paths, nav)
         reset_fragments(self.env)  # their markup shows the previous view
         structured.install(self.env, view)
-        self.env.globals.pop("changes_flag", None)
-        if view.history is not None:
-            self.env.globals["changes_flag"] = changes.flag_data(view)
         self.view = view
 
     def load_templates(self, names: Iterable[str]) -> None:

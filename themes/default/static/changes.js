@@ -1,12 +1,13 @@
 // eventsite default theme: flag starred sessions that changed since the visitor's last visit.
 // Reads the stars (localStorage "eventsite-stars:<event>", a JSON array of session ids) and
 // remembers the schedule revision the visitor last saw ("eventsite-seen:<event>"). The revision
-// seen before this visit stays the baseline for every page of the visit (sessionStorage).
+// seen before this visit stays the baseline for every page of the visit (sessionStorage). The
+// site's changes come from changes-flag.js (window.eventsiteChanges), loaded just before.
 (function () {
   "use strict";
-  var data = readJson(document.getElementById("eventsite-changes"));
+  var data = window.eventsiteChanges;
   var event = document.documentElement.dataset.event;
-  if (!data || !event) return;
+  if (!data || typeof data !== "object" || !event) return;
 
   var seenKey = "eventsite-seen:" + event;
   var baseline = visitBaseline(seenKey, String(data.revision));
@@ -43,14 +44,6 @@
       return Array.isArray(stars) ? stars.map(String) : [];
     } catch (e) {
       return [];
-    }
-  }
-
-  function readJson(element) {
-    try {
-      return element ? JSON.parse(element.textContent) : null;
-    } catch (e) {
-      return null;
     }
   }
 
