@@ -14,6 +14,8 @@ parsed as a whole, as `parse_document` does.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import dataclasses
 import functools
 import json
@@ -33,20 +35,20 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # characters of it
 _LONG_MARGIN = 2 * (base.MAX_STRING_CHARS + 2)
 _SURROGATE_MARGIN = 8
-_SUFFIX_TRIES = 4  # suffix comparisons per file before the rest is simply parsed
 _TAIL_BLOCK = 1 << 18
 _DECODER = json.JSONDecoder(strict=False)
 
 
 @dataclass(slots=True)
 class _Array:
-    """A data file parsed into a top-level array, with where each item's text is."""
+    """A data file parsed into a top-level array, with where each item's bytes are."""
 
-    text: str
-    buffer: str | bytes  # `text`, or the file's bytes when they are ASCII (same offsets)
+    data: bytes
+    start: int  # where the JSON text starts: after a UTF-8 BOM, if the file has one
     items: list[Any]
-    spans: list[tuple[int, int]]
+    spans: list[tuple[int, int]]  # byte offsets in `data`
     starts: dict[int, int]  # start offset -> item index
+    parsed: int  # items parsed anew to make this array (the others are earlier objects)
 
 
 @dataclass(slots=True)
@@ -90,7 +92,7 @@ class DocumentMemo:
         array = _respliced(kept.array, data) if kept is not None and kept.file == file else None
         if array is None:
             return self._parse_whole(name, data, file, issues)
-        self.reparsed[name] = len(array.items) - _reused(kept, array)
+        self.reparsed[name] = array.parsed
         self._kept[name] = _Parsed(data, file, array.items, [], array)
         return array.items
 
@@ -105,11 +107,6 @@ class DocumentMemo:
         self._kept[name] = _Parsed(data, file, value, issues.issues[start:], None)
         self.reparsed[name] = len(value) if isinstance(value, list) else 1
         return value
-
-
-def _reused(kept: _Parsed, array: _Array) -> int:
-    old = {id(item) for item in kept.value} if isinstance(kept.value, list) else set()
-    return sum(1 for item in array.items if id(item) in old)
 
 
 def _plain_text(data: bytes) -> str | None:
@@ -131,152 +128,192 @@ def _as_array(data: bytes) -> _Array | None:
     text = _plain_text(data)
     if text is None or base._SURROGATE_ESCAPE.search(text) or base._may_hold_long_string(text):
         return None
-    parsed = _parse_items(text, _WHITESPACE.match(text, 0).end(), [], [])
-    return None if parsed is None else _array(text, data, *parsed)
-
-
-def _array(text: str, data: bytes, items: list[Any], spans: list[tuple[int, int]]) -> _Array:
-    buffer: str | bytes = data if len(data) == len(text) else text
-    starts = {start: index for index, (start, _) in enumerate(spans)}
-    return _Array(text, buffer, items, spans, starts)
-
-
-def _parse_items(
-    text: str, pos: int, items: list[Any], spans: list[tuple[int, int]]
-) -> tuple[list[Any], list[tuple[int, int]]] | None:
-    """Parse a top-level array item by item from its `[` at `pos`."""
-    if not text.startswith("[", pos):
+    parsed = _parse_span(text, after_item=False, before_item=False)
+    if parsed is None:
         return None
-    pos = _WHITESPACE.match(text, pos + 1).end()
-    if text.startswith("]", pos):
-        return _end(text, pos, items, spans)
+    items, spans = parsed
+    start = _text_start(data)
+    if len(text) != len(data) - start:  # not ASCII: character offsets to byte offsets
+        spans = _byte_spans(text, spans, start)
+    elif start:
+        spans = [(s + start, e + start) for s, e in spans]
+    return _array(data, start, items, spans, len(items))
+
+
+def _text_start(data: bytes) -> int:
+    return len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+
+
+def _byte_spans(text: str, spans: list[tuple[int, int]], start: int) -> list[tuple[int, int]]:
+    made, at, char = [], start, 0
+    for low, high in spans:
+        at += len(text[char:low].encode("utf-8"))
+        begin = at
+        at += len(text[low:high].encode("utf-8"))
+        made.append((begin, at))
+        char = high
+    return made
+
+
+def _array(
+    data: bytes, start: int, items: list[Any], spans: list[tuple[int, int]], parsed: int
+) -> _Array:
+    starts = {begin: index for index, (begin, _) in enumerate(spans)}
+    return _Array(data, start, items, spans, starts, parsed)
+
+
+def _respliced(old: _Array | None, data: bytes) -> _Array | None:
+    """The new version of an array file, reusing the items whose bytes (and place) are unchanged.
+
+    Items before the first changed byte are the old objects: the text up to them is the same.
+    So are the old items that lie in the bytes the two versions end with, counted from the
+    end: the same text from the same parser state parses the same. Only the bytes between are
+    decoded and parsed, and they must end where such an item starts, after a separator.
+    Outside them the bytes are the old ones, which decoded without a warning; the span starts
+    and ends at ASCII bytes, so the new file decodes without one exactly when the span does.
+    """
+    if old is None or not old.spans or not _plain_bytes(data, old.start):
+        return None
+    kept = _common_prefix_items(old, data)
+    changed_from = old.spans[kept - 1][1] if kept else old.start
+    common = min(len(data), len(old.data)) - changed_from
+    tail = _common_suffix_length(data, old.data, common)
+    reused = bisect.bisect_left(old.spans, (len(old.data) - tail, 0), lo=kept)
+    delta = len(data) - len(old.data)
+    changed_to = old.spans[reused][0] + delta if reused < len(old.spans) else len(data)
+    try:
+        text = data[changed_from:changed_to].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    parsed = _parse_span(text, kept > 0, reused < len(old.spans))
+    if parsed is None or not _plain_around(data, changed_from, changed_to):
+        return None
+    items, spans = parsed
+    if len(text) != changed_to - changed_from:
+        spans = _byte_spans(text, spans, changed_from)
+    else:
+        spans = [(low + changed_from, high + changed_from) for low, high in spans]
+    return _array(
+        data,
+        old.start,
+        [*old.items[:kept], *items, *old.items[reused:]],
+        [*old.spans[:kept], *spans, *((s + delta, e + delta) for s, e in old.spans[reused:])],
+        len(items),
+    )
+
+
+def _plain_bytes(data: bytes, start: int) -> bool:
+    """Whether `decode_text` takes these bytes as UTF-8 with the old file's BOM (or none)."""
+    if len(data) > base.max_json_bytes() or _text_start(data) != start:
+        return False
+    return start > 0 or (
+        not data.startswith(_OTHER_BOMS) and base._bomless_wide_encoding(data) is None
+    )
+
+
+_OTHER_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _parse_span(
+    text: str, after_item: bool, before_item: bool
+) -> tuple[list[Any], list[tuple[int, int]]] | None:
+    """The items of the changed span of an array: it follows an item (else the `[`) and
+    precedes a reused item (else it ends the array); None when it is not such a span."""
+    items: list[Any] = []
+    spans: list[tuple[int, int]] = []
+    pos = _WHITESPACE.match(text, 0).end()
+    if not after_item:
+        if not text.startswith("[", pos):
+            return None
+        pos = _WHITESPACE.match(text, pos + 1).end()
+        if before_item and pos == len(text):
+            return items, spans
     try:
         while True:
+            if after_item or items:
+                if not before_item and text.startswith("]", pos):
+                    return _closed(text, pos, items, spans)
+                if not text.startswith(",", pos):
+                    return None
+                pos = _WHITESPACE.match(text, pos + 1).end()
+                if before_item and pos == len(text):
+                    return items, spans
+            elif not before_item and text.startswith("]", pos):
+                return _closed(text, pos, items, spans)
             value, end = _DECODER.scan_once(text, pos)
             items.append(value)
             spans.append((pos, end))
             pos = _WHITESPACE.match(text, end).end()
-            if text.startswith("]", pos):
-                return _end(text, pos, items, spans)
-            if not text.startswith(",", pos):
-                return None
-            pos = _WHITESPACE.match(text, pos + 1).end()
     except (StopIteration, ValueError, RecursionError):
         return None
 
 
-def _end(
+def _closed(
     text: str, pos: int, items: list[Any], spans: list[tuple[int, int]]
 ) -> tuple[list[Any], list[tuple[int, int]]] | None:
+    """The items, if the `]` at `pos` ends the text (but for whitespace)."""
     return (items, spans) if _WHITESPACE.match(text, pos + 1).end() == len(text) else None
 
 
-def _respliced(old: _Array | None, data: bytes) -> _Array | None:
-    """The new version of an array file, reusing the items whose text (and place) is unchanged.
+def _plain_around(data: bytes, low: int, high: int) -> bool:
+    """Whether the changed span [low, high) gives `parse_document` no reason for a cleaning pass.
 
-    Items before the first changed byte are the old objects: the text up to them is the same.
-    From there items are parsed one by one; as soon as one starts where an old item started
-    (counted from the end) and the rest of the file equals the old rest, the old items from
-    there on are taken too: the same text from the same parser state parses the same.
-    """
-    if old is None or not old.spans:
-        return None
-    text = _plain_text(data)
-    if text is None:
-        return None
-    new_buffer: str | bytes = data if len(data) == len(text) else text
-    if type(new_buffer) is not type(old.buffer):
-        return None
-    kept = _common_prefix_items(old, new_buffer)
-    items, spans = list(old.items[:kept]), list(old.spans[:kept])
-    # from here on the text may differ: after the last kept item (at its separator), or the `[`
-    changed_from = old.spans[kept - 1][1] if kept else 0
-    pos = _WHITESPACE.match(text, changed_from).end()
-    if kept and text.startswith("]", pos):
-        return _checked(text, data, _end(text, pos, items, spans), changed_from, len(text))
-    if not text.startswith("," if kept else "[", pos):
-        return None
-    pos = _WHITESPACE.match(text, pos + 1).end()
-    if not kept and text.startswith("]", pos):
-        return _checked(text, data, _end(text, pos, items, spans), changed_from, len(text))
-    delta = len(text) - len(old.text)
-    tries = _SUFFIX_TRIES
-    while True:
-        index = old.starts.get(pos - delta)
-        if index is not None and index >= kept and tries > 0:
-            tries -= 1
-            if _same_tail(new_buffer, pos, old.buffer, pos - delta):
-                items += old.items[index:]
-                spans += [(s + delta, e + delta) for s, e in old.spans[index:]]
-                return _checked(text, data, (items, spans), changed_from, pos)
-        try:
-            value, end = _DECODER.scan_once(text, pos)
-        except (StopIteration, ValueError, RecursionError):
-            return None
-        items.append(value)
-        spans.append((pos, end))
-        pos = _WHITESPACE.match(text, end).end()
-        if text.startswith("]", pos):
-            return _checked(text, data, _end(text, pos, items, spans), changed_from, pos)
-        if not text.startswith(",", pos):
-            return None
-        pos = _WHITESPACE.match(text, pos + 1).end()
-
-
-def _same_tail(new: str | bytes, at: int, old: str | bytes, old_at: int) -> bool:
-    """`new[at:] == old[old_at:]`, compared a block at a time: slicing whole tails of a big
-    file would copy them (tens of MB, most of an edit's time at 10,000 sessions)."""
-    if len(new) - at != len(old) - old_at:
+    The old text had no escaped surrogate and no possible over-long string, and outside the
+    span the new bytes are the old ones: only a match touching the span can be new. The
+    margins are counted in characters; a character takes at most four bytes."""
+    if base._SURROGATE_ESCAPE.search(
+        _decoded(data, low - 4 * _SURROGATE_MARGIN, high + 4 * _SURROGATE_MARGIN)
+    ):
         return False
-    while at < len(new):
-        if not new.startswith(old[old_at : old_at + _TAIL_BLOCK], at):  # type: ignore[arg-type]
-            return False
-        at, old_at = at + _TAIL_BLOCK, old_at + _TAIL_BLOCK
-    return True
+    return not base._may_hold_long_string(
+        _decoded(data, low - 4 * _LONG_MARGIN, high + 4 * _LONG_MARGIN)
+    )
 
 
-def _common_prefix_items(old: _Array, new_buffer: str | bytes) -> int:
-    """How many leading old items lie in text the new version starts with (whole items)."""
+def _decoded(data: bytes, low: int, high: int) -> str:
+    """`data[low:high]` decoded, both ends moved out to the nearest character boundary."""
+    low, high = max(0, low), min(len(data), high)
+    while low > 0 and data[low] & 0xC0 == 0x80:
+        low -= 1
+    while high < len(data) and data[high] & 0xC0 == 0x80:
+        high += 1
+    return data[low:high].decode("utf-8")
+
+
+def _common_suffix_length(new: bytes, old: bytes, limit: int) -> int:
+    """How many bytes `new` and `old` end with alike, at most `limit`, compared a block at a
+    time from the end: slicing whole tails of a big file would copy them (tens of MB)."""
+    length = 0
+    block = _TAIL_BLOCK
+    while length < limit:
+        size = min(block, limit - length)
+        if (
+            new[len(new) - length - size : len(new) - length]
+            == old[len(old) - length - size : len(old) - length]
+        ):
+            length += size
+        elif size == 1:
+            return length
+        else:
+            block = max(1, size // 16)
+    return length
+
+
+def _common_prefix_items(old: _Array, data: bytes) -> int:
+    """How many leading old items lie in bytes the new version starts with (whole items)."""
     spans, count = old.spans, len(old.spans)
     low, step = 0, 64
     while low < count:  # gallop over blocks of items, then narrow down inside the first bad one
         high = min(count, low + step)
+        begin = spans[low - 1][1] if low else 0
         end = spans[high - 1][1]
-        if new_buffer[:end] == old.buffer[:end] if low == 0 else _same(old, new_buffer, low, high):
+        if data[begin:end] == old.data[begin:end]:
             low = high
             continue
         if step == 1:
             return low
         step = max(1, step // 8)
     return count
-
-
-def _same(old: _Array, new_buffer: str | bytes, low: int, high: int) -> bool:
-    start, end = old.spans[low - 1][1], old.spans[high - 1][1]
-    return new_buffer[start:end] == old.buffer[start:end]
-
-
-def _checked(
-    text: str,
-    data: bytes,
-    parsed: tuple[list[Any], list[tuple[int, int]]] | None,
-    changed_from: int,
-    changed_to: int,
-) -> _Array | None:
-    """The new array, if the changed span gives `parse_document` no reason for a cleaning pass.
-
-    The old text had no escaped surrogate and no possible over-long string, and outside the
-    changed span the new text is the old one: only a match touching the span can be new.
-    """
-    if parsed is None:
-        return None
-    low, high = changed_from - _SURROGATE_MARGIN, changed_to + _SURROGATE_MARGIN
-    if base._SURROGATE_ESCAPE.search(text, max(0, low), high):
-        return None
-    low, high = changed_from - _LONG_MARGIN, changed_to + _LONG_MARGIN
-    if base._may_hold_long_string(text[max(0, low) : high]):
-        return None
-    return _array(text, data, *parsed)
 
 
 @dataclass(slots=True)

@@ -132,6 +132,21 @@ def test_unchanged_items_are_the_objects_parsed_before() -> None:
     assert memo.reparsed["sessions"] == 1  # only the inserted item is parsed
 
 
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_items_are_reused_in_files_of_other_scripts_with_or_without_a_bom(bom: bytes) -> None:
+    memo = DocumentMemo()
+    items = _records(50)
+    before = bom + _dump(items, ascii_only=False)
+    old = memo.parse("sessions", before, "f", IssueLog())
+    items[30]["title"] = "Ünïcödé 😀 talk"
+    after = bom + _dump(items, ascii_only=False)
+    new = memo.parse("sessions", after, "f", IssueLog())
+    assert (_typed(new), []) == _fresh("sessions", after)
+    assert new == items
+    assert [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a is not b] == [30]
+    assert memo.reparsed["sessions"] == 1
+
+
 def test_random_byte_edits_parse_like_a_fresh_parse() -> None:
     rng = random.Random(7)
     memo = DocumentMemo()
@@ -272,20 +287,19 @@ def test_a_save_with_the_same_bytes_is_no_change_unless_the_last_load_failed(
 
 
 @given(
-    new=st.text(alphabet="ab", max_size=12),
-    old=st.text(alphabet="ab", max_size=12),
-    at=st.integers(0, 12),
-    old_at=st.integers(0, 12),
+    new=st.binary(max_size=40).map(lambda b: bytes(x % 2 for x in b)),
+    old=st.binary(max_size=40).map(lambda b: bytes(x % 2 for x in b)),
+    limit=st.integers(0, 40),
+    block=st.integers(1, 8),
 )
-def test_tails_compare_block_by_block_as_whole_slices_do(
-    new: str, old: str, at: int, old_at: int
+def test_common_tails_are_measured_block_by_block_as_whole_slices_say(
+    new: bytes, old: bytes, limit: int, block: int
 ) -> None:
-    at, old_at = min(at, len(new)), min(old_at, len(old))
-    expected = new[at:] == old[old_at:]
+    limit = min(limit, len(new), len(old))
+    expected = next(n for n in range(limit, -1, -1) if new[len(new) - n :] == old[len(old) - n :])
     original = reload._TAIL_BLOCK
-    reload._TAIL_BLOCK = 3  # blocks smaller than the texts
+    reload._TAIL_BLOCK = block  # blocks smaller than the texts
     try:
-        assert reload._same_tail(new, at, old, old_at) is expected
-        assert reload._same_tail(new.encode(), at, old.encode(), old_at) is expected
+        assert reload._common_suffix_length(new, old, limit) == expected
     finally:
         reload._TAIL_BLOCK = original
