@@ -322,11 +322,11 @@ class Rebuilder:
         revised = self._history_patched(view, edits, undo) if view.history is not None else False
         if revised is None:
             return None
-        feeds = self._formats.patched_files(view, [e.target for e in edits], previous.files)
+        targets = [edit.target for edit in edits]
+        feeds = self._formats.patched_files(view, targets, previous.files, revised)
         if feeds is None:
             return None
-        if revised:  # the pending revision's changes (or time): its files and page again
-            feeds.update(self._formats.change_files(view))
+        if revised:  # the pending revision's changes (or time): its page made again too
             pages.add(self._changes_page_remade(data.pages, view, undo))
         return patch.Patched(changed, pages, feeds)
 

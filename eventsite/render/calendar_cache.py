@@ -55,22 +55,24 @@ class FormatCache:
     def calendar_files(self, view: SiteView) -> dict[str, bytes]:
         return self.calendars.calendar_files(view, self.session_key)
 
-    def change_files(self, view: SiteView) -> dict[str, bytes]:
-        return changes.change_files(view, self.changes)
-
     def patched_files(
-        self, view: SiteView, sessions: list[Session], files: Mapping[str, bytes]
+        self,
+        view: SiteView,
+        sessions: list[Session],
+        files: Mapping[str, bytes],
+        revised: bool = False,
     ) -> dict[str, bytes] | None:
         """The whole-schedule files of `files` (the last build's) that change when `sessions`
         changed in place, only in their own fields (no link, time or order changed), made by
         replacing each session's kept pieces; None when a piece cannot be found exactly once.
+        With `revised` (the history's revisions changed too), the history files are made again.
 
         The pieces kept for these sessions are replaced by the new ones, with keys that match
         no session: a later whole build makes them again."""
         splices: list[frab.Splice] = []
-        made: dict[str, bytes] = {}
+        made: dict[str, bytes] = changes.change_files(view, self.changes) if revised else {}
         for session in sessions:
-            found = self._session_splices(view, session, made)
+            found = self._session_splices(view, session, made, splice_history=not revised)
             if found is None:
                 return None
             splices += found
@@ -87,7 +89,7 @@ class FormatCache:
         return made
 
     def _session_splices(
-        self, view: SiteView, session: Session, made: dict[str, bytes]
+        self, view: SiteView, session: Session, made: dict[str, bytes], splice_history: bool
     ) -> list[frab.Splice] | None:
         splices: list[frab.Splice] = []
         if session.start is not None:
@@ -111,7 +113,7 @@ class FormatCache:
         if words is None:
             return None
         splices.append((urls.SEARCH_INDEX, *words))
-        if view.history is not None:
+        if view.history is not None and splice_history:
             state = self.changes.replace_session(view.history.snapshot, session.id)
             if state is None:
                 return None
