@@ -319,7 +319,7 @@ class Rebuilder:
             return patch.Patched(changed, set(), {})
         pages = self._pages_retitled(data.pages, edits, undo)
         view = data.view
-        revised = self._history_patched(view, edits, undo) if view.history is not None else False
+        revised = self._history_patched(view, edits, undo)
         if revised is None:
             return None
         targets = [edit.target for edit in edits]
@@ -359,8 +359,8 @@ class Rebuilder:
         changed, or None when the edit needs a whole load (the menu links to the changes page
         only while there are revisions)."""
         old = view.history
-        if old is None:
-            return None
+        if old is None:  # the build keeps no history
+            return False
         if self.options.previous is not None:  # a file or URL that may have changed: read again
             issues = IssueLog()
             new = history.update_history(
@@ -422,10 +422,10 @@ class Rebuilder:
         html: dict[str, bytes] = {}
         pages, index = data.pages, self._page_positions(data.pages)
         for path, record in previous.records.items():
-            retitled = path in made.retitled
-            if not retitled and record.keys.isdisjoint(changed):
+            respecified = path in made.respecified
+            if not respecified and record.keys.isdisjoint(changed):
                 continue
-            if not retitled and record.layout is not None:
+            if not respecified and record.layout is not None:
                 spliced = renderer.splice(
                     previous.files[path], record.layout, record.keys, stale, changed
                 )

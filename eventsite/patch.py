@@ -111,7 +111,7 @@ class RecordEdit:
 @dataclass(slots=True)
 class Patched:
     changed: set[DepKey]  # inputs whose value changed
-    retitled: set[str]  # pages whose title (or the changes page's revisions) changed
+    respecified: set[str]  # pages whose spec changed: a title, the changes page's revisions
     feeds: dict[str, bytes]  # whole-schedule files made again
 
 
