@@ -43,14 +43,18 @@ def change_files(view: SiteView, cache: SnapshotCache | None = None) -> dict[str
     track changes."""
     if view.history is None:
         return {}
+    page_of = session_page_of(view)
     return {
-        urls.CHANGES_JSON: changes_json(view, cache),
-        urls.CHANGES_FEED: atom_feed(view),
+        urls.CHANGES_JSON: changes_json(view, page_of, cache),
+        urls.CHANGES_FEED: atom_feed(view, page_of),
         urls.CHANGES_FLAG: flag_script(view),
     }
 
 
-def session_page_of(view: SiteView) -> Callable[[str], str | None]:
+PageOf = Callable[[str], str | None]  # session id -> its page's output path (None: not public)
+
+
+def session_page_of(view: SiteView) -> PageOf:
     """The output path of a session's page, by id; None for a session not published."""
     published = frozenset(s.id for s in view.graph.sessions)
     return lambda session_id: (
@@ -69,21 +73,20 @@ def page_context(view: SiteView) -> dict[str, Any]:
     return {"revisions": revisions, "labels": {str(k): v for k, v in KIND_LABELS.items()}}
 
 
-def changes_json(view: SiteView, cache: SnapshotCache | None = None) -> bytes:
+def changes_json(view: SiteView, page_of: PageOf, cache: SnapshotCache | None = None) -> bytes:
     """The history as data; with a `cache`, its schedule snapshot is made of kept pieces."""
     history = _history(view)
     if cache is None:
-        return _json_text(view, history_to_data(history))
+        return _json_text(view, history_to_data(history), page_of)
     data = history_to_data(dataclasses.replace(history, snapshot=Snapshot()))
     data["schedule"] = _SNAPSHOT_SLOT
-    parts = _json_text(view, data).split(_SNAPSHOT_SLOT_TEXT.encode("utf-8"))
+    parts = _json_text(view, data, page_of).split(_SNAPSHOT_SLOT_TEXT.encode("utf-8"))
     if len(parts) != 2:  # some text of the data is the slot marker itself
-        return _json_text(view, history_to_data(history))
+        return _json_text(view, history_to_data(history), page_of)
     return parts[0] + cache.snapshot_text(history.snapshot) + parts[1]
 
 
-def _json_text(view: SiteView, data: dict[str, Any]) -> bytes:
-    page_of = session_page_of(view)
+def _json_text(view: SiteView, data: dict[str, Any], page_of: PageOf) -> bytes:
     for change in data["changes"]:
         path = page_of(change["session"])
         change["url"] = _public_url(view, path) if path else None
@@ -178,7 +181,7 @@ def flag_script(view: SiteView) -> bytes:
     return f"window.{FLAG_GLOBAL}={data};\n".encode()
 
 
-def atom_feed(view: SiteView) -> bytes:
+def atom_feed(view: SiteView, page_of: PageOf) -> bytes:
     history = _history(view)
     ElementTree.register_namespace("", ATOM_NS)
     feed = ElementTree.Element(_q("feed"))
@@ -192,15 +195,16 @@ def atom_feed(view: SiteView) -> bytes:
     _text(author, "name", view.event.organizer_name or view.event.name)
     generator = _text(feed, "generator", "eventsite")
     generator.set("version", __version__)
-    for entry in itertools.islice(_entries(view, history), FEED_ENTRIES):
+    for entry in itertools.islice(_entries(view, history, page_of), FEED_ENTRIES):
         feed.append(entry)
     ElementTree.indent(feed)
     body = ElementTree.tostring(feed, encoding="unicode")
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
 
 
-def _entries(view: SiteView, history: ChangeHistory) -> Iterator[ElementTree.Element]:
-    page_of = session_page_of(view)
+def _entries(
+    view: SiteView, history: ChangeHistory, page_of: PageOf
+) -> Iterator[ElementTree.Element]:
     for revision in history.revisions:
         for change in revision.changes:
             entry = ElementTree.Element(_q("entry"))
