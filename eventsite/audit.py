@@ -175,10 +175,10 @@ class SiteAudit:
 
     def __init__(self, documents: Mapping[str, Any], publish: frozenset[str]) -> None:
         self.publish = publish
+        self.documents = StoredDocuments(documents)  # packed on a thread from now on
         self.index = index_input(documents)
         if publish:  # published fields will be found: index them once, before any fork
             self.index.full  # noqa: B018
-        self.documents = StoredDocuments(documents)
         self.index.documents = self.documents  # a full index made later decodes them again
         self.runs = _NumberRuns(self.index.private_numbers, lambda: self.index.private_phones)
         self.texts = _PrivateTexts(self.index.private_texts)

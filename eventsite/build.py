@@ -134,12 +134,13 @@ def build(options: BuildOptions) -> BuildReport:
                 publish=options.publish_fields,
             )
             watch.lap("load")
-            view, media, pages = _plan(options, report, raw, graph, theme)
             privacy_audit = None  # the link check's path audits the whole site at once
             if not options.check_links:
+                # it packs the input on a thread while the site is planned (zlib lets go of
+                # the GIL); it keeps them compact: the parsed JSON need not outlive the load
                 privacy_audit = audit.SiteAudit(raw.documents, options.publish_fields)
-                # the audit keeps them compact: the parsed JSON need not outlive the load
                 raw.documents = {}
+            view, media, pages = _plan(options, report, raw, graph, theme)
         watch.lap("plan+media")
         fail_if_strict(issues, options.strict)
         if options.check_links:  # the link check needs every file at once, before writing

@@ -5,7 +5,7 @@
      ├── IntegrityError   --strict and the graph has problems
      ├── ThemeError       a theme or template cannot be loaded or rendered
      ├── OutputError      the output directory cannot be written safely
- ├── PrivacyError     the privacy audit found personal data in the rendered site
+     ├── PrivacyError     the privacy audit found personal data in the rendered site
      └── UsageError (exit 2)  wrong arguments or options
 
 A message always names the file (or URL), the entity and id where known, and what is wrong.
