@@ -164,9 +164,20 @@ sessions, before each change. In order of effect:
   the changed span between the unchanged items at its start and its end is decoded and parsed
   (it was decoded whole: 23 MB at 10,000 sessions; the parse 52 → 12 ms; per-step medians of
   nine in-process edits: 0.19 → 0.09 s per edit, 0.22 → 0.14 s over a published site, on the
-  same afternoon). Not built, measured before: linking cached image variants by their recorded
-  digests without reading and hashing the cache entries (~0.2 s at 10,000 sessions, ~30 ms at
-  FOSSASIASummit2016); a negative cache for failed downloads (~20 ms at FOSSASIASummit2016).
+  same afternoon). A negative cache for failed downloads (~20–50 ms at FOSSASIASummit2016,
+  whose one remote image cannot be reached from this VM) is not built: it would only make an
+  offline benchmark faster and hide a recovered host from the next build.
+- **Session 10**: the privacy audit packs the input documents (marshal + zlib) on its thread
+  while the site is planned (media, view, history, pages), not after it: zlib lets go of the
+  GIL, so the packing now runs beside the planning instead of the build waiting 0.27 s for it
+  before the fork (10,000 sessions: fork 1.99 → 1.61 s, warm build 7.90 → 7.30 s, medians of
+  five alternating pairs of whole processes). Built, measured and taken out again: linking
+  cached image variants from the file store by their recorded digests instead of reading and
+  checking the cache entries. Asking the store whether it holds each of the 15,704 variants (a
+  stat each) cost more than reading and hashing them: the media stage's best CPU of eight runs
+  0.29 → 0.46 s at 10,000 sessions (reading and hashing the 63 MB is ~0.05 s of the 0.29 s; the
+  rest is per entry: open, JSON header, objects). The export folder's media index makes one
+  path object per folder, not per file (~10 ms).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
@@ -183,16 +194,14 @@ i.e. a render cache kept on disk and keyed by each page's recorded inputs, which
 build adds Pillow work for 182 photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s,
 Lanczos resizing ~0.7 s, decoding ~0.2 s) and ~2,150 new files (0.3–0.5 ms of kernel time
 each on this VM), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
-sessions (~12 s CPU) the process forks 1.6–2.1 s after it starts (imports ~0.09 s, loading
-0.7–0.8 s, media 0.33–0.52 s, the audit's index of private fields ~0.21 s and then a wait of
-0.23–0.26 s for its thread packing the input documents, view, history and plan ~0.14 s); after
+sessions (~12 s CPU) the process forks 1.6–1.75 s after it starts (imports ~0.09 s, loading
+0.7–0.8 s, the audit's index of private fields ~0.25 s while its thread packs the input
+documents, media 0.32–0.53 s, view, history and plan ~0.14 s); after
 it, the whole-schedule files with their audit take ~4.5 s in one process (the frab schedule's
 model alone 1.3 s) while the other renders pages (~5 s for 17,600 pages), both processes link
 43,000 files and audit what they made, and they end within ~0.2 s of each other: 7.2 s, not 5.
-Of the media stage, reading and checking the 3,926 cached entries takes 0.19 s (0.14 s of it
-unpacking and hashing 66 MB to check them; a stat of each would take 0.01 s): linking the
-variants straight from the file store by their known digests, without reading them, would save
-~0.2 s here and ~30 ms of FOSSASIASummit2016's 0.5 s; not built. Keeping sanitised text between
+Of the media stage, reading and checking the 3,926 cached entries is mostly per-entry work,
+not bytes (see Session 10). Keeping sanitised text between
 builds in the cache folder was tried in an earlier round: ~0.5 s less wall time at 10,000
 sessions, but ~25 MiB more at the peak (both processes copy the shared texts as they read
 them), so it was taken out.
