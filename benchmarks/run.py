@@ -199,7 +199,8 @@ sessions (~12 s CPU) the process forks 1.6–1.75 s after it starts (imports ~0.
 documents, media 0.32–0.53 s, view, history and plan ~0.14 s); after
 it, the whole-schedule files with their audit take ~4.5 s in one process (the frab schedule's
 model alone 1.3 s) while the other renders pages (~5 s for 17,600 pages), both processes link
-43,000 files and audit what they made, and they end within ~0.2 s of each other: 7.2 s, not 5.
+43,000 files and audit what they made, and they end within ~0.2 s of each other: 7.3–7.6 s,
+not 5.
 Of the media stage, reading and checking the 3,926 cached entries is mostly per-entry work,
 not bytes (see Session 10). Keeping sanitised text between
 builds in the cache folder was tried in an earlier round: ~0.5 s less wall time at 10,000
@@ -209,14 +210,12 @@ Peak memory at 10,000 sessions is set as the whole-schedule files end (they hold
 their peak: the frab schedule, each session's plain text, the calendars' VEVENTs) while the
 other process renders pages. The processes share ~130 MB at the fork and each ends up with a
 private copy of nearly all of it (about 30 MB stay shared), because every object a page reads
-has its reference count written, and every page of the shared heap holds such objects. The one-session edit in `serve` at 10,000 sessions measured 0.210 s (0.165–0.295) in the run
-above, over its 0.2 s target; the same code measured 0.163 s in the session's first full run,
-and paired runs of seven edits each against the round's starting commit gave medians of 0.123
-and 0.169 s before against 0.135 and 0.152 s now: the edit did not get slower, but its margin
-is inside this VM's run-to-run spread (the first edit after a build is the slowest, 0.19–0.24
-s). A profiled edit: ~0.05 s parsing the changed sessions file (reading 16 ms, decoding 23 MB
-of UTF-8 29 ms), ~0.04 s splicing the whole-schedule files, ~0.06 s finding and remaking the
-pages (14 ms of it looking through 44,600 kept fragments for the changed inputs). The changed files are on disk ~0.1 s later.
+has its reference count written, and every page of the shared heap holds such objects.
+A one-session edit in `serve` at 10,000 sessions (per-step medians of nine in-process edits,
+session 9: 0.09 s per edit): 8–12 ms parsing the changed span of the sessions file, then
+splicing the whole-schedule files, finding the pages that read the edited session among 17,600
+page records and 44,600 kept fragments (20–30 ms) and making them again; the first edit after
+a build is the slowest. The changed files are on disk ~0.08 s after the browsers reload.
 
 Peak memory: the PSS sum splits pages shared between the main process and its forked worker
 (copy-on-write), so it is the memory the build really holds; the RSS sum (in brackets) counts
@@ -283,6 +282,7 @@ def main() -> None:
     sizes = [s for s in SIZES if not (args.quick and s > 2_000)]
     if args.stretch:
         sizes.append(STRETCH)
+    reference = [_reference_time(args.runs)]  # again at the end: the VM's speed drifts
     startup = _startup_times(args.runs)
     results = []
     real = SHARED / "real_exports" / REAL_EXPORT
@@ -305,7 +305,8 @@ def main() -> None:
         except SystemExit as failed:  # a size eventsite refuses is a result, not a crash
             failures.append(f"synthetic {size:,}: the build failed: {_last_line(str(failed))}")
             print(failures[-1], flush=True)
-    report = _markdown(results, startup, args, failures)
+    reference.append(_reference_time(args.runs))
+    report = _markdown(results, startup, args, failures, reference)
     args.out.write_text(report, encoding="utf-8")
     print(report)
 
@@ -560,6 +561,28 @@ def _rebuilder_factory() -> Callable[[Path, Path], object] | None:
     return make
 
 
+# A fixed pure-Python workload (JSON, a regular expression, dicts and strings): how fast this VM
+# runs Python during the run, so that runs of other days can be compared (this project's VMs
+# differ by 10-20 % from one afternoon to the next, for the same code)
+REFERENCE_CODE = """\
+import json, re
+data = [{"id": i, "title": f"Session {i}", "words": [f"w{j}" for j in range(20)]}
+        for i in range(4000)]
+total = 0
+for _ in range(8):
+    text = json.dumps(data)
+    total += len(json.loads(text)) + len(re.findall(r"\\w+", text))
+    total += sum(len(item["title"]) for item in data for _ in item["words"])
+"""
+
+
+def _reference_time(runs: int) -> Timing:
+    timing = Timing()
+    for _ in range(max(runs, 5)):
+        _measure([sys.executable, "-c", REFERENCE_CODE], dict(os.environ), timing)
+    return timing
+
+
 def _startup_times(runs: int) -> dict[str, Timing]:
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -606,6 +629,7 @@ def _markdown(
     startup: dict[str, Timing],
     args: argparse.Namespace,
     failures: list[str] | None = None,
+    reference: list[Timing] | None = None,
 ) -> str:
     lines = [
         "# Build benchmarks",
@@ -638,6 +662,13 @@ def _markdown(
         )
     lines += [f"\nNot measured: {failure}." for failure in failures or []]
     lines += ["", "Start-up: " + "; ".join(f"`{k}` {v.cell()}" for k, v in startup.items())]
+    if reference:
+        lines += [
+            "",
+            "Speed of this VM (`REFERENCE_CODE` in run.py, a fixed pure-Python workload; compare "
+            "runs of other days by it): at the start "
+            + ", at the end ".join(timing.cell() for timing in reference),
+        ]
     lines += ["", *_growth(results), "", *_targets(results, startup), "", NOTES]
     return "\n".join(lines)
 
