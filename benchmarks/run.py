@@ -169,9 +169,13 @@ sessions, before each change. In order of effect:
   offline benchmark faster and hide a recovered host from the next build.
 - **Session 10**: the privacy audit packs the input documents (marshal + zlib) on its thread
   while the site is planned (media, view, history, pages), not after it: zlib lets go of the
-  GIL, so the packing now runs beside the planning instead of the build waiting 0.27 s for it
-  before the fork (10,000 sessions: fork 1.99 → 1.61 s, warm build 7.90 → 7.30 s, medians of
-  five alternating pairs of whole processes). Built, measured and taken out again: linking
+  GIL, so the packing now runs beside the planning instead of the build waiting 0.22–0.27 s for
+  it before the fork. At 10,000 sessions, in four sets of alternating pairs of whole processes
+  against the round's first commit (medians), the fork came 0.17–0.38 s earlier in three
+  (1.99 → 1.61, 1.96 → 1.58, 1.78 → 1.62 s) and at the same time in one taken while the VM was
+  slow (15 s of CPU a build instead of 12.5); the whole warm build moved by −0.60, −0.17 and
+  +0.08 s in the three sets that timed it: inside this VM's spread. Built, measured and taken
+  out again: linking
   cached image variants from the file store by their recorded digests instead of reading and
   checking the cache entries. Asking the store whether it holds each of the 15,704 variants (a
   stat each) cost more than reading and hashing them: the media stage's best CPU of eight runs
