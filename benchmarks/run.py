@@ -175,9 +175,8 @@ sessions, before each change. In order of effect:
   (1.99 → 1.61, 1.96 → 1.58, 1.78 → 1.62 s) and at the same time in one taken while the VM was
   slow (15 s of CPU a build instead of 12.5); the whole warm build moved by −0.60, −0.17 and
   +0.08 s in the three sets that timed it: inside this VM's spread. Built, measured and taken
-  out again: linking
-  cached image variants from the file store by their recorded digests instead of reading and
-  checking the cache entries. Asking the store whether it holds each of the 15,704 variants (a
+  out again: linking cached image variants from the file store by their recorded digests
+  instead of reading and checking the cache entries. Asking the store whether it holds each of the 15,704 variants (a
   stat each) cost more than reading and hashing them: the media stage's best CPU of eight runs
   0.29 → 0.46 s at 10,000 sessions (reading and hashing the 63 MB is ~0.05 s of the 0.29 s; the
   rest is per entry: open, JSON header, objects). The export folder's media index makes one
