@@ -47,7 +47,6 @@ class _Array:
     start: int  # where the JSON text starts: after a UTF-8 BOM, if the file has one
     items: list[Any]
     spans: list[tuple[int, int]]  # byte offsets in `data`
-    starts: dict[int, int]  # start offset -> item index
     parsed: int  # items parsed anew to make this array (the others are earlier objects)
 
 
@@ -133,18 +132,20 @@ def _as_array(data: bytes) -> _Array | None:
         return None
     items, spans = parsed
     start = _text_start(data)
-    if len(text) != len(data) - start:  # not ASCII: character offsets to byte offsets
-        spans = _byte_spans(text, spans, start)
-    elif start:
-        spans = [(s + start, e + start) for s, e in spans]
-    return _array(data, start, items, spans, len(items))
+    return _Array(data, start, items, _byte_spans(text, spans, start, len(data)), len(items))
 
 
 def _text_start(data: bytes) -> int:
     return len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
 
 
-def _byte_spans(text: str, spans: list[tuple[int, int]], start: int) -> list[tuple[int, int]]:
+def _byte_spans(
+    text: str, spans: list[tuple[int, int]], start: int, end: int
+) -> list[tuple[int, int]]:
+    """`spans` (character offsets in `text`) as offsets in the bytes [start, end) it was
+    decoded from."""
+    if len(text) == end - start:  # ASCII: a character is a byte
+        return [(low + start, high + start) for low, high in spans] if start else spans
     made, at, char = [], start, 0
     for low, high in spans:
         at += len(text[char:low].encode("utf-8"))
@@ -153,13 +154,6 @@ def _byte_spans(text: str, spans: list[tuple[int, int]], start: int) -> list[tup
         made.append((begin, at))
         char = high
     return made
-
-
-def _array(
-    data: bytes, start: int, items: list[Any], spans: list[tuple[int, int]], parsed: int
-) -> _Array:
-    starts = {begin: index for index, (begin, _) in enumerate(spans)}
-    return _Array(data, start, items, spans, starts, parsed)
 
 
 def _respliced(old: _Array | None, data: bytes) -> _Array | None:
@@ -189,11 +183,8 @@ def _respliced(old: _Array | None, data: bytes) -> _Array | None:
     if parsed is None or not _plain_around(data, changed_from, changed_to):
         return None
     items, spans = parsed
-    if len(text) != changed_to - changed_from:
-        spans = _byte_spans(text, spans, changed_from)
-    else:
-        spans = [(low + changed_from, high + changed_from) for low, high in spans]
-    return _array(
+    spans = _byte_spans(text, spans, changed_from, changed_to)
+    return _Array(
         data,
         old.start,
         [*old.items[:kept], *items, *old.items[reused:]],
