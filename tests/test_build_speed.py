@@ -206,6 +206,23 @@ def test_a_build_that_downloads_nothing_imports_no_network_stack(tmp_path: Path)
     assert _loaded_after(build, ("http.client", "ssl", "email.message")) == []
 
 
+def test_a_media_host_that_does_not_resolve_loads_no_http_client(tmp_path: Path) -> None:
+    """Offline, or a long-gone photo host: the lookup fails before the HTTP client is needed."""
+    fetch = (
+        "from pathlib import Path\n"
+        "from eventsite.fetch.cache import MediaCache\n"
+        "from eventsite.fetch.policy import FetchFailed\n"
+        "from eventsite.fetch.remote import RemoteMedia\n"
+        "def nowhere(host, port):\n"
+        "    raise FetchFailed(f'cannot resolve host {host!r}')\n"
+        f"remote = RemoteMedia(MediaCache(Path({str(tmp_path)!r})), resolver=nowhere)\n"
+        "result = remote('https://photos.example.org/a.jpg')\n"
+        "assert result.data is None and 'cannot resolve host' in result.problem, result\n"
+    )
+    modules = ("http.client", "ssl", "eventsite.fetch.client")
+    assert _loaded_after(f"exec({fetch!r})", modules) == []
+
+
 _MARKDOWN = markdown.Markdown(extensions=["nl2br", "sane_lists"])
 TEXT = st.text(
     alphabet=st.sampled_from(list("ab cdé.,;:'\"?()/%@$-1234\n*_#<>&[]!+=|~`\\\t")), max_size=80

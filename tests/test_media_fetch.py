@@ -24,7 +24,7 @@ from werkzeug import Request, Response
 
 from eventsite.fetch.cache import MediaCache
 from eventsite.fetch.connect import open_checked_socket
-from eventsite.fetch.policy import FetchPolicy, FetchRefused, display_url
+from eventsite.fetch.policy import FetchPolicy, FetchRefused, display_url, system_resolver
 from eventsite.fetch.remote import RemoteMedia
 from eventsite.issues import IssueLog
 from eventsite.media import ImageRequest, MediaResolver
@@ -106,6 +106,24 @@ def test_redirect_chain_is_followed(web: HTTPServer, tmp_path: Path) -> None:
     result = fetcher(tmp_path)(web.url_for("/a"))
     assert result.data == image
     assert statuses(web) == [301, 302, 307, 200]
+
+
+def test_a_host_is_looked_up_once_per_fetch(web: HTTPServer, tmp_path: Path) -> None:
+    """The lookup made before the first connection serves every hop to the same host."""
+    image = jpeg()
+    web.expect_request("/a").respond_with_response(Response(status=302, headers={"Location": "/b"}))
+    web.expect_request("/b").respond_with_data(image, content_type="image/jpeg")
+    lookups: list[tuple[str, int]] = []
+
+    def counting(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return system_resolver(host, port)
+
+    remote = RemoteMedia(MediaCache(tmp_path), FetchPolicy(allowed_networks=LOCAL_ONLY))
+    remote.resolver = counting
+    assert remote(web.url_for("/a")).data == image
+    assert statuses(web) == [302, 200]
+    assert lookups == [("127.0.0.1", web.port)]
 
 
 def test_too_many_redirects_are_refused(web: HTTPServer, tmp_path: Path) -> None:
