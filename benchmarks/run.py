@@ -181,29 +181,45 @@ sessions, before each change. In order of effect:
   0.29 → 0.46 s at 10,000 sessions (reading and hashing the 63 MB is ~0.05 s of the 0.29 s; the
   rest is per entry: open, JSON header, objects). The export folder's media index makes one
   path object per folder, not per file (~10 ms).
+- **Session 11** (a new VM, ~30 % faster than session 10's: the reference workload 0.26 s
+  against 0.38 s): the media host is looked up before the HTTP client is imported, and once
+  per fetch, so a photo host that does not resolve (offline, or gone) costs no import of
+  `http.client`, `ssl` and `email` (~18 ms of CPU on a thread). FOSSASIASummit2016 warm, 15
+  alternating pairs: 0.342 → 0.348 s median, CPU 0.513 → 0.521 s: no change this VM can
+  show (its spread is ±20 ms). Measured and not built: WebP method 0 instead of 2 (the
+  182 photos' encoding 0.86 → 0.65 s of CPU, but 22 % more bytes on every visitor's screen);
+  the fragment tag's template analysis kept on disk (~10 ms per process); importing less
+  before the fork (~5 ms of modules a default build never uses); Jinja's `Context.call`
+  bypassed for plain functions (~1–2 % of the CPU at 10,000 sessions). Cold builds on this VM
+  depend on the kernel more than on eventsite: creating a file cost 75 µs at the start of the
+  session and 230–290 µs an hour later (the same 2,000-file test), and the same cold
+  FOSSASIASummit2016 build took 1.62–1.65 s, then 2.0–3.2 s (kernel time 0.3 → 2.0 s).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
 
-Where the time goes now, and why targets are missed: FOSSASIASummit2016's warm build (~0.75 s
-CPU on two cores, timed in-process this round) is done importing at ~0.09 s (interpreter
-~0.04 s, of which ~0.03 s is a `.pth` file of this sandbox that imports certifi; eventsite,
-Jinja, Markdown, nh3 and the standard library), has loaded the export at ~0.13 s, resolved its
-187 images at ~0.20 s (0.044 s reading cached variants, ~0.02 s trying its one unreachable
-remote image, which imports the HTTP client), forks at ~0.24 s, and ends at ~0.50 s: one
-process makes the whole-schedule files (~0.19 s) while the other renders pages (~0.23 s for
-the 720 pages together). The 0.25 s target would need everything after the imports in ~0.1 s,
-i.e. a render cache kept on disk and keyed by each page's recorded inputs, which is not built. A cold
-build adds Pillow work for 182 photos into 4 variants each (~2.2 s CPU: WebP encoding ~1 s,
-Lanczos resizing ~0.7 s, decoding ~0.2 s) and ~2,150 new files (0.3–0.5 ms of kernel time
-each on this VM), so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
-sessions (~12 s CPU) the process forks 1.6–1.75 s after it starts (imports ~0.09 s, loading
-0.7–0.8 s, the audit's index of private fields ~0.25 s while its thread packs the input
-documents, media 0.32–0.53 s, view, history and plan ~0.14 s); after
-it, the whole-schedule files with their audit take ~4.5 s in one process (the frab schedule's
-model alone 1.3 s) while the other renders pages (~5 s for 17,600 pages), both processes link
-43,000 files and audit what they made, and they end within ~0.2 s of each other: 7.3–7.6 s,
-not 5.
+Where the time goes now, and why targets are missed (session 11, timeline of one
+whole-process FOSSASIASummit2016 warm build, instrumented): imports are done at ~80 ms
+(`import eventsite.cli, eventsite.build` alone: 80 ms; of it, defining 62 dataclasses 20 ms,
+half of that compiling their generated methods), the export is loaded at ~110 ms, its 187
+images resolved from the cache by ~140 ms, the process forks at ~175 ms and ends at ~350 ms:
+one process makes the whole-schedule files (~116 ms) and then pages, the other renders pages
+(~160 ms). The same build run again in the same process takes 0.24 s: ~0.1 s of every build
+is the interpreter, the imports and what each process makes once (templates loaded, the
+Markdown converter and the rich text it has made, regular expressions, the fragments'
+template analysis). The 0.25 s target
+would need everything after the imports in ~0.16 s, i.e. a render cache kept on disk and keyed
+by each page's recorded inputs, which is not built: a clean build would then time reading a
+cache, not building a site. A cold build adds Pillow work for 182 photos into 4 variants each
+(CPU of each step over the photos: decoding at a reduced scale 0.19 s, cropping and resizing
+0.30 s, the smaller variants 0.21 s, WebP encoding 0.86 s, the classic format ~0.1 s) and
+~2,150 new files, so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
+sessions (~8.5 s CPU on this VM) the build reports load 0.51 s and plan and media 0.52 s (the
+audit's index of private fields ~0.18 s, reading 3,917 cached images ~0.3 s, view, history
+and plan ~0.1 s), forks at ~1.3 s; after it, the whole-schedule files with their audit take
+~3.1 s in one process while the other renders pages (~3.6 s), both link 43,000 files and audit
+what they made, and they end within ~0.05 s of each other: 4.7–5.3 s in the runs of this
+session, around the 5 s target.
 Of the media stage, reading and checking the 3,926 cached entries is mostly per-entry work,
 not bytes (see Session 10). Keeping sanitised text between
 builds in the cache folder was tried in an earlier round: ~0.5 s less wall time at 10,000
