@@ -22,8 +22,15 @@ from sitecheck import site_files
 
 from eventsite.build import BuildOptions, build
 from eventsite.errors import OutputError, ThemeError
-from eventsite.model.text import _MARKDOWN_SYNTAX, plain_paragraphs, plain_text, rich_text
+from eventsite.model.text import (
+    _MARKDOWN_SYNTAX,
+    plain_paragraphs,
+    plain_text,
+    rich_text,
+    sanitised,
+)
 from eventsite.model.values import _MOJIBAKE, text
+from eventsite.render import search
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -258,6 +265,28 @@ def test_visible_text_without_paragraphs_is_the_folded_paragraphs_joined(value: 
     paragraphs, each folded, joined by a space, read."""
     with_paragraphs = plain_text(value, paragraphs=True)
     assert plain_text(value) == " ".join(with_paragraphs.split("\n\n")).strip()
+
+
+_RICH_PIECES = ["a", "b", " ", "\n", "\t", "\xa0", "&nbsp;", "&#32;", "&amp;", "<p>", "</p>"]
+_RICH_PIECES += ["<br>", "<h1>", "<script>", "</script>", "<em>", "</em>", "<template>", "*", "é"]
+_RICH = st.lists(st.sampled_from(_RICH_PIECES), max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_RICH)
+def test_sanitised_text_reads_as_the_rich_text_does(value: str) -> None:
+    """The whole-schedule files take `sanitised` (no check for visible text) where pages take
+    `rich_text`: both must give the same plain text, and the same HTML when there is text."""
+    rich = rich_text(value)
+    assert plain_text(sanitised(value), paragraphs=True) == plain_text(rich, paragraphs=True)
+    assert rich in ("", sanitised(value))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60), st.sampled_from(["", "é"]))
+def test_words_of_a_text_are_what_the_word_pattern_finds(text: str, extra: str) -> None:
+    """ASCII text is split in C (non-word characters made spaces); the rest by the pattern."""
+    assert search.words_of(text + extra) == search._WORD.findall(text + extra)
 
 
 @settings(max_examples=300, deadline=None)

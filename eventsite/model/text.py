@@ -59,13 +59,18 @@ def has_visible_text(value: str) -> bool:
 @lru_cache(maxsize=65536)
 def rich_text(value: str) -> str:
     """Sanitised HTML for an abstract, bio or description ("" when it has no text)."""
+    cleaned = sanitised(value)
+    return cleaned if plain_text(cleaned) else ""
+
+
+def sanitised(value: str) -> str:
+    """`rich_text` without its cache and without the check that some text is visible, for a
+    caller that works out the plain text anyway: that is "" whenever `rich_text` is ""."""
     if not value or not value.strip():
         return ""
     source = value if is_html(value) else _markdown(value)
     source = _HEADING.sub(r"<\1h3\2", source)
-    cleaned = _sanitiser()(source)
-    cleaned = _EMPTY_P.sub("", cleaned).strip()
-    return cleaned if plain_text(cleaned) else ""
+    return _EMPTY_P.sub("", _sanitiser()(source)).strip()
 
 
 SANITISER_OPTIONS: dict[str, Any] = {

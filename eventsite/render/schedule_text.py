@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from eventsite.model.text import plain_text, rich_text
+from eventsite.model.text import plain_text, sanitised
 from eventsite.render.filters import plain
-
-_sanitised = rich_text.__wrapped__  # the same function, without its cache
 
 
 class PlainTexts:
@@ -28,7 +26,7 @@ class PlainTexts:
         """`plain(value, paragraphs=True)`."""
         found = self._paragraphs.get(value)
         if found is None:
-            found = self._paragraphs[value] = plain_text(_sanitised(value), paragraphs=True)
+            found = self._paragraphs[value] = plain_text(sanitised(value), paragraphs=True)
         return found
 
     def folded(self, value: str) -> str:
@@ -36,7 +34,7 @@ class PlainTexts:
         last use of a text: it is let go."""
         found = self._paragraphs.pop(value, None)
         if found is None:
-            found = plain_text(_sanitised(value), paragraphs=True)
+            found = plain_text(sanitised(value), paragraphs=True)
         return " ".join(found.split())
 
     def keep_only(self, values: Iterable[str]) -> None:

@@ -42,8 +42,23 @@ def normalise(text: str) -> str:
 def distinct_words(texts: Iterable[str]) -> list[str]:
     """Each searchable word once, in order of first appearance."""
     # no word spans two texts joined by a space; repeated words dropped first, in C
-    words = dict.fromkeys(_WORD.findall(" ".join(map(normalise, texts))))
+    words = dict.fromkeys(words_of(" ".join(map(normalise, texts))))
     return [word for word in words if len(word) >= MIN_WORD_LENGTH and word not in STOP_WORDS]
+
+
+# every ASCII character that `\w` does not match, made a space: for ASCII text (after
+# `normalise`, nearly all of it) `words_of` then splits at spaces in C, in about two thirds of
+# the time the regular expression takes to list the same words
+_ASCII_NON_WORD = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")}
+)
+
+
+def words_of(text: str) -> list[str]:
+    """`_WORD.findall(text)`: the runs of word characters, in order."""
+    if text.isascii():
+        return text.translate(_ASCII_NON_WORD).split()
+    return _WORD.findall(text)
 
 
 def session_words(session: Session, plain_of: Callable[[str], str] = plain) -> str:
