@@ -24,7 +24,7 @@ from eventsite.audit import AuditState, SiteAudit
 from eventsite.errors import EventsiteError, ThemeError
 from eventsite.filestore import write_fully
 from eventsite.progress import Progress, Task
-from eventsite.render.pages import HtmlRenderer, PageSpec
+from eventsite.render.pages import HtmlRenderer, PageSpec, render_order
 from eventsite.writer import SiteWriter, WriteState
 
 PAGES_PER_WORKER = 250  # below this many pages a worker costs more than it saves
@@ -85,9 +85,9 @@ def render_pages(
     the workers hand their findings back with the list of what they wrote.
 
     The work is cut into tasks: the ready files first, then the other files (see
-    `other_file_chains`), then chunks of pages. The task numbers wait in a pipe that every
-    process reads from, four bytes at a time (reads that small are atomic), so whoever is free
-    takes the next task.
+    `other_file_chains`), then chunks of pages (in `render_order`). The task numbers wait in a
+    pipe that every process reads from, four bytes at a time (reads that small are atomic), so
+    whoever is free takes the next task.
     """
     out = SiteOutput(writer, site_audit)
     unmap_large_blocks()  # before the packed files are allocated: they must be a mapping
@@ -111,6 +111,7 @@ def render_pages(
     # page tasks report to `bar`: a no-op in the workers; in this process the real progress
     # task, made after forking (a progress bar may run a thread, which must not be forked)
     bar: Task = Task()
+    pages = render_order(pages)
     size = max(4, len(pages) // (jobs * 64), -(-len(pages) // MAX_TASKS))
     for start in range(0, len(pages), size):
         chunk = pages[start : start + size]

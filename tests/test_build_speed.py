@@ -84,6 +84,31 @@ def test_parallel_build_is_byte_identical_to_single_process(export: Path, tmp_pa
     assert_same_site(tmp_path / "single", tmp_path / "three")
 
 
+def test_session_pages_are_rendered_last_and_nothing_else_moves(export: Path) -> None:
+    """Forked processes take pages in `render_order`: the one that joins late (after the
+    whole-schedule files) takes the session pages, which make no session list items."""
+    from eventsite.build import load_graph
+    from eventsite.issues import IssueLog
+    from eventsite.media import MediaResolver
+    from eventsite.render.pages import SESSION_TEMPLATE, plan_pages, render_order
+    from eventsite.render.view import build_view
+    from eventsite.urls import BaseUrl
+
+    issues = IssueLog()
+    raw, graph = load_graph(str(export), issues)
+    planned = plan_pages(
+        build_view(graph, MediaResolver(raw.media, issues, resize=False), BaseUrl())
+    )
+    ordered = render_order(planned)
+    sessions = [page for page in planned if page.template == SESSION_TEMPLATE]
+    others = [page for page in planned if page.template != SESSION_TEMPLATE]
+    assert len(sessions) > 50 and planned[-1].template != SESSION_TEMPLATE
+    assert ordered == others + sessions
+    theme = REPO / "themes" / "default" / "templates"
+    shown = (theme / SESSION_TEMPLATE).read_text() + (theme / "base.html").read_text()
+    assert "session_item" not in shown and "speaker_card" in shown
+
+
 def edited_copy(export: Path, target: Path) -> Path:
     """The export with one session retitled and one session removed."""
     shutil.copytree(export, target)
