@@ -308,6 +308,19 @@ def test_sanitised_text_reads_as_the_rich_text_does(value: str) -> None:
 
 
 @settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("aZ 1.é\u0301\u0308ñÅﬁ\u00a0İ\u1e9e“”—漢ÿ")), max_size=40)
+)
+def test_search_normalisation_drops_the_combining_marks_of_any_text(text: str) -> None:
+    """`search.normalise` looks only at non-ASCII runs; it must equal the plain formula."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if c.isascii() or not unicodedata.combining(c))
+    assert search.normalise(text) == kept.lower()
+
+
+@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60), st.sampled_from(["", "é"]))
 def test_words_of_a_text_are_what_the_word_pattern_finds(text: str, extra: str) -> None:
     """ASCII text is split in C (non-word characters made spaces); the rest by the pattern."""

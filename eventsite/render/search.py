@@ -36,7 +36,16 @@ def normalise(text: str) -> str:
     if text.isascii():  # nothing to decompose: the common case, and 20x faster
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isascii() or not unicodedata.combining(c)).lower()
+    # only runs of non-ASCII characters can hold combining marks: the ASCII text between them
+    # (most of a European text with a few accents or quotes) is not looked at one by one
+    return _NON_ASCII_RUN.sub(_without_combining_marks, decomposed).lower()
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining_marks(run: re.Match[str]) -> str:
+    return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
 def distinct_words(texts: Iterable[str]) -> list[str]:
