@@ -194,6 +194,26 @@ sessions, before each change. In order of effect:
   depend on the kernel more than on eventsite: creating a file cost 75 µs at the start of the
   session and 230–290 µs an hour later (the same 2,000-file test), and the same cold
   FOSSASIASummit2016 build took 1.62–1.65 s, then 2.0–3.2 s (kernel time 0.3 → 2.0 s).
+- **Session 12**: a py-spy profile of both processes at 10,000 sessions showed the session
+  list items made twice: by the process that renders pages from the head of the queue (day,
+  speaker pages) and again by the one that joins after the whole-schedule files and took the
+  tail (track and room pages). Pages are now taken in `render_order`, session pages last, so
+  the late process renders session pages only, which show speaker cards and no list items
+  (9,573 items fewer; 8 alternating pairs of whole processes: wall 5.26 → 5.11 s, CPU 9.17 →
+  9.00 s, peak PSS 264–272 against 265–275 MiB). The whole-schedule files take the plain text
+  of abstracts without first checking the sanitised HTML for visible text (a pass over every
+  abstract that the plain text repeats; empty in exactly the same cases, a property test
+  checks), ASCII text is split into search words by `str.translate` and `split` instead of a
+  regex, and only runs of non-ASCII characters are checked for combining marks (8 pairs: wall
+  5.18 → 5.11 s, CPU 9.02 → 8.83 s). Measured and not built: the audit's index and packed
+  input made in a forked helper process while the export is normalised and its media resolved
+  (the fork for rendering came 0.13–0.17 s sooner, the whole build was no faster: 5.40–5.63
+  against 5.45–5.76 s, with more CPU, as session 8 found with a thread); orjson for the data
+  files (the 23 MB sessions file 75 → 71 ms: making the objects costs, not parsing);
+  Lanczos replaced by bicubic resizing (cold image CPU −7 %, softer photos); thumbnails
+  resized from the photo's largest variant instead of the source (−0.03 s of CPU cold).
+  Every run now also times the disk (`_file_creation_cost`, at its start and end), as the
+  disk of this VM drifts more than its CPU: 236 µs per file as this session's run began.
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
@@ -217,9 +237,10 @@ cache, not building a site. A cold build adds Pillow work for 182 photos into 4 
 sessions (~8.5 s CPU on this VM) the build reports load 0.51 s and plan and media 0.52 s (the
 audit's index of private fields ~0.18 s, reading 3,917 cached images ~0.3 s, view, history
 and plan ~0.1 s), forks at ~1.3 s; after it, the whole-schedule files with their audit take
-~3.1 s in one process while the other renders pages (~3.6 s), both link 43,000 files and audit
-what they made, and they end within ~0.05 s of each other: 4.7–5.3 s in the runs of this
-session, around the 5 s target.
+~3.1 s in one process while the other renders pages (~3.6 s; the first one renders the
+session pages at the tail of the queue after it), both link 43,000 files and audit what they
+made, and they end within ~0.05 s of each other: 4.9–5.3 s in the alternating runs of
+session 12, around the 5 s target.
 Of the media stage, reading and checking the 3,926 cached entries is mostly per-entry work,
 not bytes (see Session 10). Keeping sanitised text between
 builds in the cache folder was tried in an earlier round: ~0.5 s less wall time at 10,000
@@ -302,6 +323,7 @@ def main() -> None:
     if args.stretch:
         sizes.append(STRETCH)
     reference = [_reference_time(args.runs)]  # again at the end: the VM's speed drifts
+    file_costs = [_file_creation_cost(work)]
     startup = _startup_times(args.runs)
     results = []
     real = SHARED / "real_exports" / REAL_EXPORT
@@ -325,7 +347,8 @@ def main() -> None:
             failures.append(f"synthetic {size:,}: the build failed: {_last_line(str(failed))}")
             print(failures[-1], flush=True)
     reference.append(_reference_time(args.runs))
-    report = _markdown(results, startup, args, failures, reference)
+    file_costs.append(_file_creation_cost(work))
+    report = _markdown(results, startup, args, failures, reference, file_costs)
     args.out.write_text(report, encoding="utf-8")
     print(report)
 
@@ -595,6 +618,28 @@ for _ in range(8):
 """
 
 
+FILE_PROBE_COUNT = 2_000
+FILE_PROBE_BYTES = b"x" * 4096
+
+
+def _file_creation_cost(work: Path) -> float:
+    """Microseconds to create, write and close one small file in `work` (the median of three
+    rounds of FILE_PROBE_COUNT): what the disk charges for a cold build's new files and a warm
+    build's links, which drifts on this project's VMs (75 to 290 µs within one session)."""
+    rounds = []
+    for _ in range(3):
+        folder = work / "file-probe"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        started = time.perf_counter()
+        for number in range(FILE_PROBE_COUNT):
+            (folder / f"{number}.html").write_bytes(FILE_PROBE_BYTES)
+        rounds.append((time.perf_counter() - started) / FILE_PROBE_COUNT * 1e6)
+        shutil.rmtree(folder)
+    _settle()
+    return statistics.median(rounds)
+
+
 def _reference_time(runs: int) -> Timing:
     timing = Timing()
     for _ in range(max(runs, 5)):
@@ -649,6 +694,7 @@ def _markdown(
     args: argparse.Namespace,
     failures: list[str] | None = None,
     reference: list[Timing] | None = None,
+    file_costs: list[float] | None = None,
 ) -> str:
     lines = [
         "# Build benchmarks",
@@ -687,6 +733,14 @@ def _markdown(
             "Speed of this VM (`REFERENCE_CODE` in run.py, a fixed pure-Python workload; compare "
             "runs of other days by it): at the start "
             + ", at the end ".join(timing.cell() for timing in reference),
+        ]
+    if file_costs:
+        lines += [
+            "",
+            f"Speed of this VM's disk (`_file_creation_cost`: {FILE_PROBE_COUNT:,} files of "
+            f"{len(FILE_PROBE_BYTES):,} bytes created in the work folder): at the start "
+            + " µs per file, at the end ".join(f"{cost:.0f}" for cost in file_costs)
+            + " µs per file",
         ]
     lines += ["", *_growth(results), "", *_targets(results, startup), "", NOTES]
     return "\n".join(lines)
