@@ -791,10 +791,10 @@ def _targets(results: list[Result], startup: dict[str, Timing]) -> list[str]:
         ]
     big = by_name.get("synthetic 10,000")
     if big:
-        peak = max(big.warm.peak_pss) / 2**20
+        peak = max(big.warm.peak_pss) / 1e6  # the target is in MB, not MiB
         rows += [
             ("10,000 sessions clean build, warm cache", "≤ 5 s", big.warm.median, 5.0),
-            ("10,000 sessions peak memory, clean warm build, PSS (MiB)", "≤ 300 MiB", peak, 300),
+            ("10,000 sessions peak memory, clean warm build, PSS (MB)", "≤ 300 MB", peak, 300),
             (
                 "10,000 sessions one-session edit in serve, rebuilt and reloaded",
                 "≤ 0.2 s",
