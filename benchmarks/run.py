@@ -213,7 +213,9 @@ sessions, before each change. In order of effect:
   Lanczos replaced by bicubic resizing (cold image CPU −7 %, softer photos); thumbnails
   resized from the photo's largest variant instead of the source (−0.03 s of CPU cold).
   Every run now also times the disk (`_file_creation_cost`, at its start and end), as the
-  disk of this VM drifts more than its CPU: 236 µs per file as this session's run began.
+  disk of this VM drifts more than its CPU: 236 µs per file in /tmp shortly before this
+  session's run, 903–917 µs in the run's work folder (the CPU workload: 0.28 s, as in
+  session 11), which is why its cold builds took 3.5 s against 2.8 s then.
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
