@@ -324,8 +324,7 @@ def main() -> None:
     sizes = [s for s in SIZES if not (args.quick and s > 2_000)]
     if args.stretch:
         sizes.append(STRETCH)
-    reference = [_reference_time(args.runs)]  # again at the end: the VM's speed drifts
-    file_costs = [_file_creation_cost(work)]
+    speeds = [_vm_speed(work, args.runs)]  # again at the end: the VM's speed drifts
     startup = _startup_times(args.runs)
     results = []
     real = SHARED / "real_exports" / REAL_EXPORT
@@ -348,9 +347,8 @@ def main() -> None:
         except SystemExit as failed:  # a size eventsite refuses is a result, not a crash
             failures.append(f"synthetic {size:,}: the build failed: {_last_line(str(failed))}")
             print(failures[-1], flush=True)
-    reference.append(_reference_time(args.runs))
-    file_costs.append(_file_creation_cost(work))
-    report = _markdown(results, startup, args, failures, reference, file_costs)
+    speeds.append(_vm_speed(work, args.runs))
+    report = _markdown(results, startup, args, failures, speeds)
     args.out.write_text(report, encoding="utf-8")
     print(report)
 
@@ -626,8 +624,8 @@ FILE_PROBE_BYTES = b"x" * 4096
 
 def _file_creation_cost(work: Path) -> float:
     """Microseconds to create, write and close one small file in `work` (the median of three
-    rounds of FILE_PROBE_COUNT): what the disk charges for a cold build's new files and a warm
-    build's links, which drifts on this project's VMs (75 to 290 µs within one session)."""
+    rounds of FILE_PROBE_COUNT): what the disk charges for each new file of a cold build, which
+    drifts on this project's VMs (75 to 290 µs within one session)."""
     rounds = []
     for _ in range(3):
         folder = work / "file-probe"
@@ -640,6 +638,11 @@ def _file_creation_cost(work: Path) -> float:
         shutil.rmtree(folder)
     _settle()
     return statistics.median(rounds)
+
+
+def _vm_speed(work: Path, runs: int) -> tuple[Timing, float]:
+    """The time of REFERENCE_CODE and the disk's cost per new file, for RESULTS.md."""
+    return _reference_time(runs), _file_creation_cost(work)
 
 
 def _reference_time(runs: int) -> Timing:
@@ -695,8 +698,7 @@ def _markdown(
     startup: dict[str, Timing],
     args: argparse.Namespace,
     failures: list[str] | None = None,
-    reference: list[Timing] | None = None,
-    file_costs: list[float] | None = None,
+    speeds: list[tuple[Timing, float]] | None = None,
 ) -> str:
     lines = [
         "# Build benchmarks",
@@ -729,19 +731,16 @@ def _markdown(
         )
     lines += [f"\nNot measured: {failure}." for failure in failures or []]
     lines += ["", "Start-up: " + "; ".join(f"`{k}` {v.cell()}" for k, v in startup.items())]
-    if reference:
+    if speeds:
         lines += [
             "",
             "Speed of this VM (`REFERENCE_CODE` in run.py, a fixed pure-Python workload; compare "
             "runs of other days by it): at the start "
-            + ", at the end ".join(timing.cell() for timing in reference),
-        ]
-    if file_costs:
-        lines += [
+            + ", at the end ".join(timing.cell() for timing, _ in speeds),
             "",
             f"Speed of this VM's disk (`_file_creation_cost`: {FILE_PROBE_COUNT:,} files of "
             f"{len(FILE_PROBE_BYTES):,} bytes created in the work folder): at the start "
-            + " µs per file, at the end ".join(f"{cost:.0f}" for cost in file_costs)
+            + " µs per file, at the end ".join(f"{cost:.0f}" for _, cost in speeds)
             + " µs per file",
         ]
     lines += ["", *_growth(results), "", *_targets(results, startup), "", NOTES]

@@ -43,10 +43,7 @@ def render_order(pages: Iterable[PageSpec]) -> list[PageSpec]:
     list items (on the schedule, day, speaker, track and room pages) are made by the other
     process alone whenever that one has reached the session pages by then, as it has on a
     large site: 10,000 sessions, 9,573 fewer items made (~0.2 s of CPU)."""
-    pages = list(pages)
-    return [p for p in pages if p.template != SESSION_TEMPLATE] + [
-        p for p in pages if p.template == SESSION_TEMPLATE
-    ]
+    return sorted(pages, key=lambda page: page.template == SESSION_TEMPLATE)  # stable
 
 
 def _fixed_pages(view: SiteView) -> Iterator[PageSpec]:
