@@ -47,7 +47,7 @@ STRETCH = 50_000
 STRETCH_DATA_MB = 256
 SEED = 1
 SAMPLE_SECONDS = 0.004
-SETTLE_SECONDS = 3.0  # after deleting a large tree: the kernel finishes freeing it
+SETTLE_SECONDS = 3.0  # after a build or setting trees aside: the kernel writes them back
 PSS_EVERY = 2  # samples: a transient peak of the whole-schedule files lasts ~0.1 s
 
 NOTES = """## What was profiled, and what changed
@@ -216,6 +216,26 @@ sessions, before each change. In order of effect:
   disk of this VM drifts more than its CPU: 236 µs per file in /tmp shortly before this
   session's run, 903–917 µs in the run's work folder (the CPU workload: 0.28 s, as in
   session 11), which is why its cold builds took 3.5 s against 2.8 s then.
+- **Session 13**: that drift was the runner's own doing. `perf record` of the 2,000-file probe
+  put 70 % of its kernel time in ext4's `recently_deleted()`: on a file system without a
+  journal (this VM's), ext4 does not hand out an inode freed in the last 60 s (6 min while its
+  inode table block is not written back), and allocating a new one checks each such inode
+  it passes. The runner deleted the previous build's site and cache before each cold build,
+  so every cold build's ~2,150 new files walked past the last one's freed inodes. Five cold
+  FOSSASIASummit2016 builds in a row: 1.59–1.72 s (median 1.63 s, system CPU 0.26–0.35 s)
+  when each moved the last one's trees aside, then 2.08, 2.60, 3.07, 3.36, 3.42 s (system CPU
+  0.87 → 2.38 s) when each deleted them; the probe: 31 µs per file after six minutes without
+  deletions, 600–900 µs within minutes of them. The runner now moves what it is done with
+  into `discarded/` and deletes that after the last timing, and flushes the disk (`sync`)
+  before each timed build; an organiser's first build on a fresh machine, or one that did
+  not just delete thousands of files, sees the same. On a tmpfs, where no disk is involved,
+  the same cold build takes 1.52–1.64 s: what is left is CPU. Its media stage (1.13–1.18 s)
+  resizes 185 images (1.74 s of CPU in one thread: 182 photos 1.49 s, the 1600×900 banner
+  0.10 s, sponsor logos 0.11 s) on two threads that wait 0.37 s in total for the GIL (2.17 s
+  of wall time inside them against 1.80 s of CPU), beside the audit's packing thread; the
+  process uses 1.7 of the 2 cores. Even perfectly overlapped with rendering, the build's CPU
+  (2.3–2.6 s) on two cores leaves ≥ 1.2 s: ≤ 1 s cold needs cheaper image encoding, i.e.
+  fewer or worse photos (see WebP methods, session 11).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
@@ -235,10 +255,10 @@ by each page's recorded inputs, which is not built: a clean build would then tim
 cache, not building a site. A cold build adds Pillow work for 182 photos into 4 variants each
 (CPU of each step over the photos: decoding at a reduced scale 0.19 s, cropping and resizing
 0.30 s, the smaller variants 0.21 s, WebP encoding 0.86 s, the classic format ~0.1 s) and
-~2,150 new files, so ≤ 1 s cold cannot be met on two cores at this image quality. At 10,000
-sessions (~8.5 s CPU on this VM) the build reports load 0.51 s and plan and media 0.52 s (the
-audit's index of private fields ~0.18 s, reading 3,917 cached images ~0.3 s, view, history
-and plan ~0.1 s), forks at ~1.3 s; after it, the whole-schedule files with their audit take
+~2,150 new files (~30 µs each on this disk: see Session 13), so ≤ 1 s cold cannot be met
+on two cores at this image quality. At 10,000 sessions (~8.5 s CPU on this VM) the build
+reports load 0.51 s and plan and media 0.52 s (the audit's index of private fields ~0.18 s,
+reading 3,917 cached images ~0.3 s, view, history and plan ~0.1 s), forks at ~1.3 s; after it, the whole-schedule files with their audit take
 ~3.1 s in one process while the other renders pages (~3.6 s; the first one renders the
 session pages at the tail of the queue after it), both link 43,000 files and audit what they
 made, and they end within ~0.05 s of each other: 4.9–5.3 s in the alternating runs of
@@ -351,18 +371,41 @@ def main() -> None:
     report = _markdown(results, startup, args, failures, speeds)
     args.out.write_text(report, encoding="utf-8")
     print(report)
+    _empty_discarded(work)
 
 
 EDIT_RUNS = 5
-LEFTOVERS = ("site", "serve-site", "edited-export", "cache", ".eventsite-cache")
+LEFTOVERS = ("site", "serve-site", "edited-export", "cache", ".eventsite-cache", "file-probe")
+DISCARDED = "discarded"
 
 
 def _clear_leftovers(work: Path) -> None:
-    """Remove the sites and caches of an earlier run (a 50,000-session site is 200,000 files)
-    and let the disk settle, so deleting them is not timed with the first builds."""
+    """Set aside the sites and caches of an interrupted earlier run (see `_set_aside`)."""
     for name in LEFTOVERS:
-        shutil.rmtree(work / name, ignore_errors=True)
+        _set_aside(work / name, work)
     _settle()
+
+
+def _set_aside(path: Path, work: Path) -> None:
+    """Move a tree the runner is done with into `work/discarded`, which is deleted only after
+    the last timing (`_empty_discarded`).
+
+    Deleting it would slow the builds that follow: ext4 without a journal (the disk of this
+    project's VMs) does not reuse an inode within 60 s of freeing it (6 min while its inode
+    table block is not yet written back), and it checks each such inode it passes every time
+    it allocates one. A cold build right after deleting the previous one's site and cache
+    (~2,150 files at FOSSASIASummit2016) paid 600-900 µs for each new file, ~30 µs otherwise:
+    that was the "drift" of this disk in the earlier runs.
+    """
+    if not os.path.lexists(path):
+        return
+    discarded = work / DISCARDED
+    discarded.mkdir(exist_ok=True)
+    path.rename(discarded / f"{time.time_ns()}-{path.name}")
+
+
+def _empty_discarded(work: Path) -> None:
+    shutil.rmtree(work / DISCARDED, ignore_errors=True)
 
 
 def _settle() -> None:
@@ -406,7 +449,7 @@ def _synthetic(work: Path, size: int) -> Path:
     export = work / f"synthetic-{size}-seed{SEED}"
     done = export / ".complete"
     if not done.is_file():
-        shutil.rmtree(export, ignore_errors=True)
+        _set_aside(export, work)
         started = time.perf_counter()
         generate(export, size, SEED)
         done.write_text("ok\n")
@@ -424,12 +467,11 @@ def _bench(
     command = [sys.executable, "-m", "eventsite", "build", str(export), "-o", str(out), "-q"]
     media_cache = work / ".eventsite-cache"  # eventsite's default: beside the output folder
     for run in range(runs + cold_memory):  # a last run that samples memory
-        shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(media_cache, ignore_errors=True)
-        shutil.rmtree(out, ignore_errors=True)
+        for made in (cache, media_cache, out):
+            _set_aside(made, work)
         _measure(command, _env(cache), result.cold, sampled=run == runs)
     for run in range(runs + 1):
-        shutil.rmtree(out, ignore_errors=True)
+        _set_aside(out, work)
         _measure(command, _env(cache), result.warm, sampled=run == runs)
     for _ in range(runs):
         _measure(command, _env(cache), result.rebuild)
@@ -454,6 +496,7 @@ def _measure(
     command: list[str], env: dict[str, str], timing: Timing, *, sampled: bool = False
 ) -> None:
     """Run `command`; record its wall and CPU time, or with `sampled` only its peak memory."""
+    os.sync()  # what earlier runs wrote is not written back while this one is timed
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sampler = _RssSampler(process.pid)
@@ -564,7 +607,7 @@ def _edit_in_serve(
     copy = work / "edited-export"
     site = work / "serve-site"
     for made in (copy, site):
-        shutil.rmtree(made, ignore_errors=True)
+        _set_aside(made, work)
     shutil.copytree(export, copy)
     sessions_file = copy / "sessions"
     original = sessions_file.read_text(encoding="utf-8")
@@ -584,9 +627,8 @@ def _edit_in_serve(
         engine.flush()
         on_disk.seconds.append(time.perf_counter() - started)
     del engine
-    for name in ("serve-site", "edited-export"):  # not left for the next export's builds
-        shutil.rmtree(work / name, ignore_errors=True)
-    _settle()
+    for made in (copy, site):  # not left for the next export's builds
+        _set_aside(made, work)
     return ""
 
 
@@ -623,20 +665,19 @@ FILE_PROBE_BYTES = b"x" * 4096
 
 
 def _file_creation_cost(work: Path) -> float:
-    """Microseconds to create, write and close one small file in `work` (the median of three
-    rounds of FILE_PROBE_COUNT): what the disk charges for each new file of a cold build, which
-    drifts on this project's VMs (75 to 290 µs within one session)."""
+    """Microseconds to create, write and close one small file in a new folder of `work` (the
+    median of three rounds of FILE_PROBE_COUNT): what the disk charges for each new file of a
+    cold build as the builds find it (see `_set_aside` for what makes it drift)."""
     rounds = []
+    folder = work / "file-probe"
     for _ in range(3):
-        folder = work / "file-probe"
-        shutil.rmtree(folder, ignore_errors=True)
+        _set_aside(folder, work)
         folder.mkdir()
         started = time.perf_counter()
         for number in range(FILE_PROBE_COUNT):
             (folder / f"{number}.html").write_bytes(FILE_PROBE_BYTES)
         rounds.append((time.perf_counter() - started) / FILE_PROBE_COUNT * 1e6)
-        shutil.rmtree(folder)
-    _settle()
+    _set_aside(folder, work)
     return statistics.median(rounds)
 
 
