@@ -57,8 +57,10 @@ template and per task), `python -X importtime`, and micro-benchmarks of the kern
 operations on this VM, on FOSSASIASummit2016 and on synthetic exports of 2,000 and 10,000
 sessions, before each change. In order of effect:
 
-- **Creating files.** On this VM a new inode costs 0.3–0.7 ms of kernel time (a hard link
-  15 µs, overwriting 50 µs), and the site has 1,963 files (43,000 at 10,000 sessions). Every
+- **Creating files.** When this was measured a new inode cost 0.3–0.7 ms of kernel time (the
+  runner's own deletions, see Session 13; ~30 µs on a disk that has freed no inodes for some
+  minutes; a hard link 15 µs, overwriting 50 µs), and the site has 1,963 files (43,000 at
+  10,000 sessions). Every
   file a build writes is now kept by content hash in the cache folder (`files/`) and
   hard-linked into the site; a clean build whose bytes were made before links instead of
   creating (FOSSASIASummit2016: kernel time 1.08 s → 0.2 s). Objects are never changed in place
