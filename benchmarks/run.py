@@ -235,8 +235,8 @@ sessions, before each change. In order of effect:
   menu's link to the changes page (17,699 renames over old files at 10,000 sessions, counted
   with strace), so the serve edits are now timed after all the builds, those over a published
   site last, and the disk probe at the end is taken before them (in this session's first run
-  it read 941 µs per file after the 50,000-session edits, 27 µs at the start). On a tmpfs, where no disk is involved,
-  the same cold build takes 1.52–1.64 s: what is left is CPU. Its media stage (1.13–1.18 s)
+  it read 941 µs per file after the 50,000-session edits, 27 µs at the start). On a tmpfs,
+  where no disk is involved, the same cold build takes 1.52–1.64 s: what is left is CPU. Its media stage (1.13–1.18 s)
   resizes 185 images (1.74 s of CPU in one thread: 182 photos 1.49 s, the 1600×900 banner
   0.10 s, sponsor logos 0.11 s) on two threads that wait 0.37 s in total for the GIL (2.17 s
   of wall time inside them against 1.80 s of CPU), beside the audit's packing thread; the
@@ -329,7 +329,7 @@ class Result:
     name: str
     sessions: int
     export: Path
-    runs: int
+    edit_runs: int
     cold: Timing = field(default_factory=Timing)
     warm: Timing = field(default_factory=Timing)
     rebuild: Timing = field(default_factory=Timing)
@@ -471,7 +471,9 @@ def _bench(
     name: str, export: Path, work: Path, runs: int, sessions: int, *, cold_memory: bool = True
 ) -> Result:
     """Time one export; `cold_memory`: also sample a cold build's memory (one more cold run)."""
-    result = Result(name=name, sessions=sessions, export=export, runs=runs)
+    # edits are cheap: always as many as the smaller exports' runs (a median of two is a mean)
+    edit_runs = max(runs, EDIT_RUNS)
+    result = Result(name=name, sessions=sessions, export=export, edit_runs=edit_runs)
     out = work / "site"
     cache = work / "cache"
     command = [sys.executable, "-m", "eventsite", "build", str(export), "-o", str(out), "-q"]
@@ -502,16 +504,13 @@ def _serve_edits(results: list[Result], work: Path) -> None:
     page that gains the menu's link to the changes page (17,600 at 10,000 sessions), which
     frees as many inodes and would slow the next builds' new files (see `_set_aside`)."""
     for result in results:
-        # edits are cheap: always as many as the smaller exports' runs (a median of two is a mean)
-        edits = max(result.runs, EDIT_RUNS)
         result.edit_note = _edit_in_serve(
-            result.export, work, edits, result.edit, result.edit_on_disk
+            result.export, work, result.edit_runs, result.edit, result.edit_on_disk
         )
     for result in results:
         if not result.edit_note:
-            edits = max(result.runs, EDIT_RUNS)
-            published = result.edit_published
-            _edit_in_serve(result.export, work, edits, published, Timing(), published=True)
+            timing = result.edit_published
+            _edit_in_serve(result.export, work, result.edit_runs, timing, Timing(), published=True)
         print(
             f"{result.name}: edit {result.edit_note or result.edit.cell()}, "
             f"edit over a published site {result.edit_published.cell()}",
