@@ -60,15 +60,15 @@ sessions, before each change. In order of effect:
 - **Creating files.** When this was measured a new inode cost 0.3–0.7 ms of kernel time (the
   runner's own deletions, see Session 13; ~30 µs on a disk that has freed no inodes for some
   minutes; a hard link 15 µs, overwriting 50 µs), and the site has 1,963 files (43,000 at
-  10,000 sessions). Every
-  file a build writes is now kept by content hash in the cache folder (`files/`) and
-  hard-linked into the site; a clean build whose bytes were made before links instead of
-  creating (FOSSASIASummit2016: kernel time 1.08 s → 0.2 s). Objects are never changed in place
-  and are removed when no site links them. They were compared byte for byte before reuse (350 MB
-  read back per 10,000-session build); now an object is reused on its size and a nanosecond mark
-  derived from its SHA-256 in its modification time (a write through a link changes the time;
-  the seconds stay the real ones, so rsync still sees changes), and a clean build prunes only
-  the objects the same site's previous build linked (0.18 → ~0.01 s at 10,000 sessions).
+  10,000 sessions). Every file a build writes is now kept by content hash in the cache folder
+  (`files/`) and hard-linked into the site; a clean build whose bytes were made before links
+  instead of creating (FOSSASIASummit2016: kernel time 1.08 s → 0.2 s). Objects are never
+  changed in place and are removed when no site links them. They were compared byte for byte
+  before reuse (350 MB read back per 10,000-session build); now an object is reused on its
+  size and a nanosecond mark derived from its SHA-256 in its modification time (a write
+  through a link changes the time; the seconds stay the real ones, so rsync still sees
+  changes), and a clean build prunes only the objects the same site's previous build linked
+  (0.18 → ~0.01 s at 10,000 sessions).
 - **Privacy audit** (0.9 s of a 2 s build at first): e-mail search from each `@`, private
   texts only in files holding one of their words; it streams: each file is scanned as it is
   made, in the process that made it, so the site is never read back (0.79 → 0.16 s CPU;
@@ -221,28 +221,28 @@ sessions, before each change. In order of effect:
 - **Session 13**: that drift was the runner's own doing. `perf record` of the 2,000-file probe
   put 70 % of its kernel time in ext4's `recently_deleted()`: on a file system without a
   journal (this VM's), ext4 does not hand out an inode freed in the last 60 s (6 min while its
-  inode table block is not written back), and allocating a new one checks each such inode
-  it passes. The runner deleted the previous build's site and cache before each cold build,
-  so every cold build's ~2,150 new files walked past the last one's freed inodes. Five cold
-  FOSSASIASummit2016 builds in a row: 1.59–1.72 s (median 1.63 s, system CPU 0.26–0.35 s)
-  when each moved the last one's trees aside, then 2.08, 2.60, 3.07, 3.36, 3.42 s (system CPU
-  0.87 → 2.38 s) when each deleted them; the probe: 31 µs per file after six minutes without
-  deletions, 600–900 µs within minutes of them. The runner now moves what it is done with
-  into `discarded/` and deletes that after the last timing, and flushes the disk (`sync`)
-  before each timed build; an organiser's first build on a fresh machine, or one that did
-  not just delete thousands of files, sees the same. eventsite itself frees inodes where it
-  replaces files: the first build over a published site rewrites every page that gains the
-  menu's link to the changes page (17,699 renames over old files at 10,000 sessions, counted
-  with strace), so the serve edits are now timed after all the builds, those over a published
-  site last, and the disk probe at the end is taken before them (in this session's first run
-  it read 941 µs per file after the 50,000-session edits, 27 µs at the start). On a tmpfs,
-  where no disk is involved, the same cold build takes 1.52–1.64 s: what is left is CPU. Its media stage (1.13–1.18 s)
-  resizes 185 images (1.74 s of CPU in one thread: 182 photos 1.49 s, the 1600×900 banner
-  0.10 s, sponsor logos 0.11 s) on two threads that wait 0.37 s in total for the GIL (2.17 s
-  of wall time inside them against 1.80 s of CPU), beside the audit's packing thread; the
-  process uses 1.7 of the 2 cores. Even perfectly overlapped with rendering, the build's CPU
-  (2.3–2.6 s) on two cores leaves ≥ 1.2 s: ≤ 1 s cold needs cheaper image encoding, i.e.
-  fewer or worse photos (see WebP methods, session 11).
+  inode table block is not written back), and allocating a new one checks each such inode it
+  passes. The runner deleted the previous build's site and cache before each cold build, so
+  every cold build's ~2,150 new files walked past the last one's freed inodes. Five cold
+  FOSSASIASummit2016 builds in a row: 1.59–1.72 s (median 1.63 s, system CPU 0.26–0.35 s) when
+  each moved the last one's trees aside, then 2.08, 2.60, 3.07, 3.36, 3.42 s (system CPU 0.87
+  → 2.38 s) when each deleted them; the probe: 31 µs per file after six minutes without
+  deletions, 600–900 µs within minutes of them. The runner now moves what it is done with into
+  `discarded/` and deletes that after the last timing, and flushes the disk (`sync`) before
+  each timed build; an organiser's first build on a fresh machine, or one that did not just
+  delete thousands of files, sees the same. eventsite itself frees inodes where it replaces
+  files: the first build over a published site rewrites every page that gains the menu's link
+  to the changes page (17,699 renames over old files at 10,000 sessions, counted with strace),
+  so the serve edits are now timed after all the builds, those over a published site last, and
+  the disk probe at the end is taken before them (in this session's first run it read 941 µs
+  per file after the 50,000-session edits, 27 µs at the start). On a tmpfs, where no disk is
+  involved, the same cold build takes 1.52–1.64 s: what is left is CPU. Its media stage
+  (1.13–1.18 s) resizes 185 images (1.74 s of CPU in one thread: 182 photos 1.49 s, the
+  1600×900 banner 0.10 s, sponsor logos 0.11 s) on two threads that wait 0.37 s in total for
+  the GIL (2.17 s of wall time inside them against 1.80 s of CPU), beside the audit's packing
+  thread; the process uses 1.7 of the 2 cores. Even perfectly overlapped with rendering, the
+  build's CPU (2.3–2.6 s) on two cores leaves ≥ 1.2 s: ≤ 1 s cold needs cheaper image
+  encoding, i.e. fewer or worse photos (see WebP methods, session 11).
 - **Start-up**: bytecode compiled before timing, as `pip install` does (PYTHONDONTWRITEBYTECODE
   is set on these machines, which made every benchmarked process compile every module);
   an XML character class that took 4.5 ms to compile is written as its complement.
