@@ -6,7 +6,7 @@ without touching `eventsite.serve`. It knows nothing about events or sites:
 - `FileWatcher` reports changed paths under some roots to a callback, from its own thread;
 - `LiveServer` answers every GET through a `respond(path)` callback, adds the livereload client
   to HTML pages, and tells connected browsers to reload when `reload()` is called (from any
-  thread).
+  thread); a page that connects only after a reload it was served before is reloaded then.
 
 livereload's own `Server` is not used: it polls files every 800 ms, installs global logging and
 blocks in a global IOLoop. Its websocket handler and its browser client are used as they are.
@@ -15,6 +15,7 @@ blocks in a global IOLoop. Its websocket handler and its browser client are used
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -24,7 +25,9 @@ from types import SimpleNamespace
 
 from eventsite.errors import UsageError
 
-CLIENT_SCRIPT = b'<script src="/livereload.js"></script>'
+# the page's generation (reloads asked for when it was served) rides in livereload.js's
+# `snipver` option, which the client sends back in its handshake
+CLIENT_SCRIPT = '<script src="/livereload.js?snipver={generation}"></script>'
 RELOAD_ALL = "*"
 
 
@@ -123,6 +126,9 @@ class LiveServer:
         self.host, self.port, self._respond = host, port, respond
         self._loop: object | None = None
         self._stop: asyncio.Event | None = None
+        # reloads asked for so far, plus one (livereload.js leaves a `snipver` of 0 out of its
+        # handshake); changed on the server's loop only
+        self._generation = 1
 
     @property
     def url(self) -> str:
@@ -137,7 +143,16 @@ class LiveServer:
         """Ask every connected browser to reload (a CSS path reloads only the styles)."""
         loop = self._loop
         if loop is not None:
-            loop.add_callback(_reload_browsers, path)  # type: ignore[attr-defined]
+            loop.add_callback(self._reload_browsers, path)  # type: ignore[attr-defined]
+
+    def _current_generation(self) -> int:
+        return self._generation
+
+    def _reload_browsers(self, path: str) -> None:
+        from livereload.handlers import LiveReloadHandler
+
+        self._generation += 1
+        LiveReloadHandler.reload_waiters(path)
 
     def stop(self) -> None:
         loop, stop = self._loop, self._stop
@@ -184,16 +199,36 @@ class LiveServer:
         LiveReloadHandler.waiters = set()
         return web.Application(
             [
-                (r"/livereload", LiveReloadHandler),
+                (r"/livereload", _reload_handler(self._current_generation)),
                 (r"/livereload\.js", LiveReloadJSHandler),
-                (r"/.*", _site_handler(self._respond)),
+                (r"/.*", _site_handler(self._respond, self._current_generation)),
             ],
             compress_response=False,
             log_function=lambda handler: None,  # the preview prints rebuilds, not requests
         )
 
 
-def _site_handler(respond: Callable[[str], Response]) -> type:
+def _reload_handler(generation: Callable[[], int]) -> type:
+    from livereload.handlers import LiveReloadHandler
+
+    class ReloadHandler(LiveReloadHandler):  # type: ignore[misc]
+        """livereload's handler; a browser whose page was served before the last reload (it
+        was loading, or reconnecting, when the reload was sent) is reloaded once connected."""
+
+        served_at: object = None
+
+        def on_message(self, message: str | bytes) -> None:
+            super().on_message(message)
+            command = json.loads(message)
+            if command.get("command") == "hello":
+                self.served_at = command.get("snipver")
+            elif command.get("command") == "info" and self.served_at != generation():
+                self.send_message({"command": "reload", "path": RELOAD_ALL, "liveCSS": True})
+
+    return ReloadHandler
+
+
+def _site_handler(respond: Callable[[str], Response], generation: Callable[[], int]) -> type:
     from tornado import web
 
     class SiteHandler(web.RequestHandler):
@@ -207,7 +242,7 @@ def _site_handler(respond: Callable[[str], Response]) -> type:
             response = respond(self.request.path)
             body = response.body
             if response.content_type.startswith("text/html"):
-                body = add_client_script(body)
+                body = add_client_script(body, generation())
             self.set_status(response.status)
             self.set_header("Content-Type", response.content_type)
             self.set_header("Cache-Control", "no-store")
@@ -226,18 +261,13 @@ def _site_handler(respond: Callable[[str], Response]) -> type:
     return SiteHandler
 
 
-def add_client_script(html: bytes) -> bytes:
+def add_client_script(html: bytes, generation: int) -> bytes:
     """Put the livereload client at the end of the page's head (or at the start)."""
+    script = CLIENT_SCRIPT.format(generation=generation).encode()
     head_end = html.find(b"</head>")
     if head_end < 0:
-        return CLIENT_SCRIPT + html
-    return html[:head_end] + CLIENT_SCRIPT + html[head_end:]
-
-
-def _reload_browsers(path: str) -> None:
-    from livereload.handlers import LiveReloadHandler
-
-    LiveReloadHandler.reload_waiters(path)
+        return script + html
+    return html[:head_end] + script + html[head_end:]
 
 
 def _close_browsers() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -11,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,7 +29,9 @@ from eventsite.live import FileWatcher, LiveServer
 from eventsite.serve import ApiPoller, BuildFailure, PreviewSite, RebuildLoop, redact, site_path
 
 REPO = Path(__file__).resolve().parents[1]
+LIVERELOAD_7 = "http://livereload.com/protocols/official-7"
 LiveSite = tuple[LiveServer, PreviewSite, Rebuilder]
+CLIENT_TAG = re.compile(rb'<script src="/livereload.js\?snipver=(\d+)"></script>')
 
 
 def _raw_get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -67,10 +73,7 @@ def test_serves_pages_from_memory_with_the_reload_client(live_site: LiveSite) ->
     server, _, rebuilder = live_site
     status, headers, body = _raw_get(server.port, "/sessions/108.html")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
-    assert (
-        body.replace(b'<script src="/livereload.js"></script>', b"")
-        == (rebuilder.files["sessions/108.html"])
-    )
+    assert CLIENT_TAG.sub(b"", body) == rebuilder.files["sessions/108.html"]
     assert _raw_get(server.port, "/")[2].count(b"/livereload.js") == 1
     status, headers, body = _raw_get(server.port, "/schedule.ics")
     assert status == 200 and headers["Content-Type"].startswith("text/calendar")
@@ -81,6 +84,53 @@ def test_serves_pages_from_memory_with_the_reload_client(live_site: LiveSite) ->
     status, _, body = _raw_get(server.port, "/no/such/page.html")
     assert status == 404 and b"Page not found" in body
     assert _raw_get(server.port, "/livereload.js")[0] == 200
+
+
+def _handshake(port: int, snipver: int) -> list[str]:
+    """livereload.js's handshake for a page served at `snipver`: the commands the server sends
+    until it has been quiet for 0.3 s."""
+    from tornado.websocket import websocket_connect
+
+    hello: dict[str, object] = {"command": "hello", "protocols": [LIVERELOAD_7]}
+    if snipver:  # as livereload.js does
+        hello["snipver"] = snipver
+    info = {"command": "info", "url": f"http://127.0.0.1:{port}/", "plugins": {}}
+
+    async def talk() -> list[str]:
+        client = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
+        try:
+            await client.write_message(json.dumps(hello))
+            commands = [json.loads(await client.read_message())["command"]]
+            await client.write_message(json.dumps(info))
+            while True:
+                try:
+                    message = await asyncio.wait_for(client.read_message(), 0.3)
+                except TimeoutError:
+                    return commands
+                commands.append(json.loads(message)["command"])
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs on this thread
+        return thread.submit(asyncio.run, talk()).result(timeout=30)
+
+
+def _generation_served(port: int) -> int:
+    found = CLIENT_TAG.search(_raw_get(port, "/")[2])
+    assert found is not None
+    return int(found.group(1))
+
+
+def test_a_page_that_missed_a_reload_is_reloaded_when_it_connects(live_site: LiveSite) -> None:
+    server, _, _ = live_site
+    served = _generation_served(server.port)
+    assert _handshake(server.port, served) == ["hello"]
+    server.reload()  # while the page was loading: no browser was connected to hear it
+    deadline = time.monotonic() + 10
+    while _generation_served(server.port) == served and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _handshake(server.port, served) == ["hello", "reload"]
+    assert _handshake(server.port, _generation_served(server.port)) == ["hello"]
 
 
 @pytest.mark.parametrize(
