@@ -23,6 +23,12 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
 
 
+def _with_ctrl_c() -> None:
+    """SIGINT as a terminal gives it: a launcher without job control (`pytest … &` in a script)
+    starts the suite with SIGINT ignored, which the child would inherit and `interrupt` not end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServeProcess:
     """`python -m eventsite serve ...` with its output read line by line on a thread."""
 
@@ -35,6 +41,7 @@ class ServeProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=_with_ctrl_c,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
